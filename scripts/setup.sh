@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Installs every Debian and Python package Frugal needs. Idempotent: a second
+# run installs nothing and returns in about a second.
+set -euo pipefail
+
+APT_PACKAGES=(
+  libmlir-22-dev mlir-22-tools llvm-22-dev llvm-22-tools clang-22 lld-22
+  libomp-22-dev ninja-build ccache cmake libgtest-dev python3
+)
+
+missing=()
+for p in "${APT_PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" \
+    || missing+=("$p")
+done
+
+if [ "${#missing[@]}" -gt 0 ]; then
+  SUDO=""
+  [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+  echo "frugal setup: installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -qq
+  $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# lit is shipped inside llvm-22-tools; FileCheck/not/count as well.
+for tool in /usr/lib/llvm-22/bin/lit /usr/lib/llvm-22/bin/FileCheck; do
+  [ -x "$tool" ] || { echo "frugal setup: $tool missing after install" >&2; exit 1; }
+done
+echo "frugal setup: toolchain ready (LLVM/MLIR $(/usr/lib/llvm-22/bin/llvm-config --version))"

@@ -1,0 +1,26 @@
+//===- llm-opt.cpp - mlir-opt with the llm dialect and Frugal passes -------===//
+//
+// Part of Frugal.
+//
+//===----------------------------------------------------------------------===//
+
+#include "dialects/LLM/IR/LLMDialect.h"
+#include "passes/Passes.h"
+
+#include "mlir/InitAllDialects.h"
+#include "mlir/InitAllExtensions.h"
+#include "mlir/InitAllPasses.h"
+#include "mlir/Tools/mlir-opt/MlirOptMain.h"
+
+int main(int argc, char **argv) {
+  mlir::registerAllPasses();
+  mlir::llm::registerLLMPasses();
+
+  mlir::DialectRegistry registry;
+  mlir::registerAllDialects(registry);
+  mlir::registerAllExtensions(registry);
+  registry.insert<mlir::llm::LLMDialect>();
+
+  return mlir::asMainReturnCode(mlir::MlirOptMain(
+      argc, argv, "Frugal optimizer driver\n", registry));
+}
