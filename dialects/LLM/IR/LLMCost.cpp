@@ -149,6 +149,17 @@ OpCost GeluOp::getCost(const CostContext &ctx) {
   return streamingCost(*this, perElement * numElements(getResult(), ctx), ctx);
 }
 
+OpCost PositionIdsOp::getCost(const CostContext &ctx) {
+  OpCost cost;
+  cost.bytesWritten = getTensorBytes(getResult(), ctx);
+  return cost;
+}
+
+OpCost SliceOp::getCost(const CostContext &ctx) {
+  int64_t bytes = getTensorBytes(getResult(), ctx);
+  return {0, bytes, bytes};
+}
+
 // A reshape of a contiguous tensor is a view; a transpose is a copy.
 OpCost ReshapeOp::getCost(const CostContext &) { return {}; }
 

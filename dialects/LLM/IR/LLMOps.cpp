@@ -77,6 +77,10 @@ LogicalResult WeightOp::verify() {
   if (!type.hasStaticShape())
     return emitOpError("weight must have a static shape, got ")
            << type;
+  if (auto offset = getOffset(); offset && (*offset < 0 || *offset % 64 != 0))
+    return emitOpError("weight offset must be a non-negative multiple of 64, "
+                       "got ")
+           << *offset;
   if (auto quant = getQuantAttr()) {
     if (type.getRank() < 1)
       return emitOpError("a quantized weight must have rank >= 1");
@@ -86,6 +90,21 @@ LogicalResult WeightOp::verify() {
              << quant.getGroup() << " does not divide the innermost dimension "
              << row;
   }
+  return success();
+}
+
+LogicalResult PositionIdsOp::verify() {
+  auto tokens = getTokens().getType();
+  auto result = getResult().getType();
+  if (tokens.getRank() != 2)
+    return emitOpError("tokens must be rank 2 [batch, seq], got rank ")
+           << tokens.getRank();
+  if (result.getRank() != 2 ||
+      !dimsCompatible(result.getDimSize(0), tokens.getDimSize(0)) ||
+      !dimsCompatible(result.getDimSize(1), tokens.getDimSize(1)))
+    return emitOpError("result shape ")
+           << shapeToString(result.getShape()) << " must equal the tokens shape "
+           << shapeToString(tokens.getShape());
   return success();
 }
 
@@ -372,6 +391,43 @@ OpFoldResult ReshapeOp::fold(FoldAdaptor) {
     return getResult();
   }
   return {};
+}
+
+//===----------------------------------------------------------------------===//
+// SliceOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult SliceOp::verify() {
+  auto input = getInput().getType();
+  auto result = getResult().getType();
+  int64_t axis = getAxis(), start = getStart();
+  if (axis < 0 || axis >= input.getRank())
+    return emitOpError("axis ") << axis << " is out of range for rank "
+                                << input.getRank();
+  if (result.getRank() != input.getRank() ||
+      input.getElementType() != result.getElementType())
+    return emitOpError("result must have the input's rank and element type");
+  for (int64_t i = 0; i < input.getRank(); ++i)
+    if (i != axis && !dimsCompatible(input.getDimSize(i), result.getDimSize(i)))
+      return emitOpError("dimension ")
+             << i << " changes from " << input.getDimSize(i) << " to "
+             << result.getDimSize(i) << " outside the sliced axis";
+  int64_t size = result.getDimSize(axis);
+  if (ShapedType::isDynamic(size) || size <= 0)
+    return emitOpError("slice size along axis ")
+           << axis << " must be static and positive";
+  int64_t extent = input.getDimSize(axis);
+  if (!ShapedType::isDynamic(extent)) {
+    int64_t begin = start < 0 ? extent + start : start;
+    if (begin < 0 || begin + size > extent)
+      return emitOpError("slice [")
+             << begin << ", " << begin + size << ") is out of bounds for extent "
+             << extent;
+  } else if (start < 0 && -start < size) {
+    return emitOpError("a slice counted from the end (start = ")
+           << start << ") cannot be longer than " << -start;
+  }
+  return success();
 }
 
 //===----------------------------------------------------------------------===//

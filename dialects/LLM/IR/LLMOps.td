@@ -61,19 +61,23 @@ def LLM_WeightOp : LLM_Op<"weight", [Pure]> {
     lowering turns this op into a view at the tensor's offset. The result
     type is the logical (dequantized) type; an optional `quant` attribute
     (a `#llm.quant`, printed without its prefix) says the stored form is
-    group-wise quantized.
+    group-wise quantized. Once the compiler has packed the weights file,
+    `at` gives the byte offset of the tensor in it (64-byte aligned); the
+    CPU lowering requires it.
 
     ```mlir
     %w = llm.weight "model.layers.0.self_attn.q_proj.weight" : tensor<576x576xf32>
     %q = llm.weight "lm_head.weight"
            quant <bits = 4, group = 32, scheme = symmetric>
            : tensor<49152x576xf32>
+    %p = llm.weight "model.norm.weight" at 1024 : tensor<576xf32>
     ```
   }];
-  let arguments = (ins StrAttr:$name, OptionalAttr<LLM_QuantAttr>:$quant);
+  let arguments = (ins StrAttr:$name, OptionalAttr<LLM_QuantAttr>:$quant,
+                       OptionalAttr<I64Attr>:$offset);
   let results = (outs LLM_FloatTensor:$result);
   let assemblyFormat = [{
-    $name (`quant` $quant^)? attr-dict `:` type($result)
+    $name (`quant` $quant^)? (`at` $offset^)? attr-dict `:` type($result)
   }];
   let hasVerifier = 1;
   let extraClassDeclaration = [{
@@ -97,6 +101,25 @@ def LLM_EmbedOp : LLM_Op<"embed", [Pure]> {
   let results = (outs LLM_FloatTensor:$result);
   let assemblyFormat = [{
     $table `,` $ids attr-dict `:` type($table) `,` type($ids) `->` type($result)
+  }];
+  let hasVerifier = 1;
+}
+
+def LLM_PositionIdsOp : LLM_Op<"position_ids", [Pure]> {
+  let summary = "Absolute positions of a step's tokens";
+  let description = [{
+    `result[b, s] = start + s`: the positions of the tokens of `tokens`
+    (`[batch, seq]`) when the step starts at absolute position `start`. Feeds
+    `llm.rope` and learned position embeddings.
+
+    ```mlir
+    %pos = llm.position_ids %tokens, %start : tensor<1x?xi64> -> tensor<1x?xi64>
+    ```
+  }];
+  let arguments = (ins LLM_IdTensor:$tokens, Index:$start);
+  let results = (outs LLM_IdTensor:$result);
+  let assemblyFormat = [{
+    $tokens `,` $start attr-dict `:` type($tokens) `->` type($result)
   }];
   let hasVerifier = 1;
 }
@@ -327,6 +350,25 @@ def LLM_ReshapeOp : LLM_Op<"reshape", [Pure]> {
   let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
   let hasVerifier = 1;
   let hasFolder = 1;
+}
+
+def LLM_SliceOp : LLM_Op<"slice", [Pure]> {
+  let summary = "Contiguous range along one axis";
+  let description = [{
+    Takes `size` (the result's extent along `axis`, which must be static)
+    consecutive entries of `input` along `axis`, starting at `start`. A
+    negative `start` counts from the end, so `start = -1` selects the last
+    entry of a dynamic dimension.
+
+    ```mlir
+    %q = llm.slice %qkv {axis = 2 : i64, start = 0 : i64} : tensor<1x?x2304xf32> -> tensor<1x?x768xf32>
+    %last = llm.slice %h {axis = 1 : i64, start = -1 : i64} : tensor<1x?x576xf32> -> tensor<1x1x576xf32>
+    ```
+  }];
+  let arguments = (ins LLM_FloatTensor:$input, I64Attr:$axis, I64Attr:$start);
+  let results = (outs LLM_FloatTensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
+  let hasVerifier = 1;
 }
 
 def LLM_TransposeOp : LLM_Op<"transpose", [Pure]> {

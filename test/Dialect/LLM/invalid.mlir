@@ -485,3 +485,75 @@ func.func @transpose_result(%x: tensor<2x8xf32>) {
   %0 = llm.transpose %x [1, 0] : tensor<2x8xf32> -> tensor<2x8xf32>
   return
 }
+
+// -----
+
+func.func @weight_offset_alignment() {
+  // expected-error @+1 {{weight offset must be a non-negative multiple of 64, got 100}}
+  %0 = llm.weight "w" at 100 : tensor<4xf32>
+  return
+}
+
+// -----
+
+func.func @position_ids_rank(%t: tensor<4xi64>, %s: index) {
+  // expected-error @+1 {{tokens must be rank 2 [batch, seq], got rank 1}}
+  %0 = llm.position_ids %t, %s : tensor<4xi64> -> tensor<4xi64>
+  return
+}
+
+// -----
+
+func.func @position_ids_shape(%t: tensor<1x4xi64>, %s: index) {
+  // expected-error @+1 {{result shape [1, 5] must equal the tokens shape [1, 4]}}
+  %0 = llm.position_ids %t, %s : tensor<1x4xi64> -> tensor<1x5xi64>
+  return
+}
+
+// -----
+
+func.func @slice_axis(%x: tensor<2x8xf32>) {
+  // expected-error @+1 {{axis 2 is out of range for rank 2}}
+  %0 = llm.slice %x {axis = 2 : i64, start = 0 : i64} : tensor<2x8xf32> -> tensor<2x4xf32>
+  return
+}
+
+// -----
+
+func.func @slice_rank(%x: tensor<2x8xf32>) {
+  // expected-error @+1 {{result must have the input's rank and element type}}
+  %0 = llm.slice %x {axis = 1 : i64, start = 0 : i64} : tensor<2x8xf32> -> tensor<8xf32>
+  return
+}
+
+// -----
+
+func.func @slice_other_dim(%x: tensor<2x8xf32>) {
+  // expected-error @+1 {{dimension 0 changes from 2 to 3 outside the sliced axis}}
+  %0 = llm.slice %x {axis = 1 : i64, start = 0 : i64} : tensor<2x8xf32> -> tensor<3x4xf32>
+  return
+}
+
+// -----
+
+func.func @slice_dynamic_size(%x: tensor<2x8xf32>) {
+  // expected-error @+1 {{slice size along axis 1 must be static and positive}}
+  %0 = llm.slice %x {axis = 1 : i64, start = 0 : i64} : tensor<2x8xf32> -> tensor<2x?xf32>
+  return
+}
+
+// -----
+
+func.func @slice_bounds(%x: tensor<2x8xf32>) {
+  // expected-error @+1 {{slice [6, 10) is out of bounds for extent 8}}
+  %0 = llm.slice %x {axis = 1 : i64, start = 6 : i64} : tensor<2x8xf32> -> tensor<2x4xf32>
+  return
+}
+
+// -----
+
+func.func @slice_from_end(%x: tensor<2x?xf32>) {
+  // expected-error @+1 {{a slice counted from the end (start = -1) cannot be longer than 1}}
+  %0 = llm.slice %x {axis = 1 : i64, start = -1 : i64} : tensor<2x?xf32> -> tensor<2x2xf32>
+  return
+}

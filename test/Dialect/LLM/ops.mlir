@@ -121,3 +121,19 @@ func.func @shapes(%x: tensor<1x4x576xf32>) -> tensor<1x9x4x64xf32> {
   %1 = llm.transpose %0 [0, 2, 1, 3] : tensor<1x4x9x64xf32> -> tensor<1x9x4x64xf32>
   return %1 : tensor<1x9x4x64xf32>
 }
+
+// -----
+
+// CHECK-LABEL: func.func @positions_and_slices
+// CHECK: llm.position_ids %{{.*}}, %{{.*}} : tensor<1x?xi64> -> tensor<1x?xi64>
+// CHECK: llm.slice %{{.*}} {axis = 2 : i64, start = 768 : i64} : tensor<1x?x2304xf32> -> tensor<1x?x768xf32>
+// CHECK: llm.slice %{{.*}} {axis = 1 : i64, start = -1 : i64} : tensor<1x?x768xf32> -> tensor<1x1x768xf32>
+// CHECK: llm.weight "wpe" at 4096 : tensor<128x768xf32>
+func.func @positions_and_slices(%t: tensor<1x?xi64>, %start: index, %qkv: tensor<1x?x2304xf32>)
+    -> (tensor<1x?xi64>, tensor<1x1x768xf32>, tensor<128x768xf32>) {
+  %0 = llm.position_ids %t, %start : tensor<1x?xi64> -> tensor<1x?xi64>
+  %1 = llm.slice %qkv {axis = 2 : i64, start = 768 : i64} : tensor<1x?x2304xf32> -> tensor<1x?x768xf32>
+  %2 = llm.slice %1 {axis = 1 : i64, start = -1 : i64} : tensor<1x?x768xf32> -> tensor<1x1x768xf32>
+  %3 = llm.weight "wpe" at 4096 : tensor<128x768xf32>
+  return %0, %2, %3 : tensor<1x?xi64>, tensor<1x1x768xf32>, tensor<128x768xf32>
+}
