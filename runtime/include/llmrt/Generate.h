@@ -1,0 +1,124 @@
+//===- Generate.h - Model config, generation loop, metrics ------*- C++ -*-===//
+//
+// The loop is independent of how the math runs: it calls the model through a
+// ForwardFn (the compiled model's `frugal_forward`, or a fake in tests).
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef LLMRT_GENERATE_H
+#define LLMRT_GENERATE_H
+
+#include "llmrt/ModelFile.h"
+#include "llmrt/Sampler.h"
+#include "llmrt/llmrt.h"
+
+#include <cstdio>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace llmrt {
+
+using ForwardFn = llmrt_forward_fn;
+
+/// The metadata keys the runtime uses.
+struct ModelConfig {
+  std::string arch, modelName;
+  int64_t vocabSize = 0;    ///< vocab_size (required, > 0)
+  int64_t maxContext = 0;   ///< max_context: KV capacity in tokens (required)
+  uint64_t kvCacheBytes = 0; ///< kv_cache_bytes (required)
+  int32_t bosId = -1;       ///< bos_id, -1 if none
+  std::vector<int32_t> eosIds; ///< eos_ids, comma-separated
+  bool addBos = false;      ///< add_bos
+  std::string chatTemplate = "none"; ///< chat_template: chatml | none
+  std::string defaultSystemPrompt;
+  std::string preTokenizer = "gpt2"; ///< pre_tokenizer: gpt2 | smollm | none
+};
+
+/// Reads and checks the metadata; returns false with `error` naming the key.
+bool parseModelConfig(const ModelFile &file, ModelConfig &config,
+                      std::string &error);
+
+/// Parses "1,2,3" (also space-separated) into ids; false on bad syntax.
+bool parseIdList(const std::string &text, std::vector<int32_t> &out);
+
+struct GenerateOptions {
+  int64_t maxNewTokens = 64;
+  int64_t maxContext = 0; ///< 0: the model's max_context; else <= it
+  SamplerConfig sampler;
+  FILE *dumpLogits = nullptr; ///< receives vocab_size f32 per forward call
+};
+
+enum class StopReason { Length, Eos, ContextFull };
+
+struct GenerateStats {
+  int64_t promptTokens = 0;
+  int64_t generatedTokens = 0; ///< including an EOS that stopped generation
+  int64_t forwardCalls = 0;
+  int64_t decodeSteps = 0; ///< forward calls after the prefill
+  double prefillSeconds = 0; ///< the prefill forward call
+  double ttftSeconds = 0;    ///< start of prefill -> first token sampled
+  double decodeSeconds = 0;  ///< all decode steps (forward + sampling)
+};
+
+struct GenerateResult {
+  std::vector<int32_t> tokens; ///< generated ids, including a final EOS
+  StopReason stop = StopReason::Length;
+  GenerateStats stats;
+};
+
+/// Called for each generated token that is not an EOS, as soon as sampled.
+using TokenCallback = std::function<void(int32_t id)>;
+
+/// Owns the buffers of one generation: the KV cache (kv_cache_bytes,
+/// zero-filled, 64-byte aligned) and the logits, allocated once.
+class Session {
+public:
+  ~Session();
+  Session(const Session &) = delete;
+  Session &operator=(const Session &) = delete;
+
+  static std::unique_ptr<Session> create(const ModelConfig &config,
+                                         const uint8_t *weights,
+                                         ForwardFn forward,
+                                         std::string &error);
+
+  /// Prefills `prompt` in one forward call, then samples and decodes one
+  /// token per call until maxNewTokens, an EOS id, or a full context.
+  bool generate(const std::vector<int32_t> &prompt,
+                const GenerateOptions &options, const TokenCallback &onToken,
+                GenerateResult &result, std::string &error);
+
+  const float *logits() const { return logits_.data(); }
+
+private:
+  Session() = default;
+  bool forward(const int64_t *tokens, int64_t n, int64_t pos, FILE *dump,
+               std::string &error);
+
+  ModelConfig config_;
+  const uint8_t *weights_ = nullptr;
+  ForwardFn forward_ = nullptr;
+  void *kvCache_ = nullptr;
+  size_t kvMapped_ = 0;
+  std::vector<float> logits_;
+  std::vector<int64_t> tokens_;
+};
+
+/// Monotonic clock in seconds.
+double nowSeconds();
+/// Peak resident set size of the process in MiB (getrusage ru_maxrss).
+double peakRssMb();
+/// The human-readable metrics lines (stderr in the CLI).
+void printMetrics(FILE *out, const GenerateStats &stats);
+/// The single `bench: ...` line.
+void printBenchLine(FILE *out, const GenerateStats &stats);
+
+/// The CLI behind `./model`; returns the exit code. Output goes to `out` and
+/// `err` so tests can capture it.
+int runCli(int argc, char **argv, ForwardFn forward, FILE *out, FILE *err);
+
+} // namespace llmrt
+
+#endif // LLMRT_GENERATE_H

@@ -1,0 +1,266 @@
+//===- Cli.cpp - The command line of a compiled model ---------------------===//
+
+#include "llmrt/Generate.h"
+#include "llmrt/Tokenizer.h"
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <unistd.h>
+
+namespace llmrt {
+namespace {
+
+const char kUsage[] =
+    "usage: %s [--prompt TEXT | --ids 1,2,3] [options]\n"
+    "  --prompt TEXT       prompt text (tokenized with the model's tokenizer)\n"
+    "  --ids LIST          prompt as comma-separated token ids (no BOS added)\n"
+    "  -n N                tokens to generate (default 64)\n"
+    "  --temp T            temperature; 0 = greedy (default 0)\n"
+    "  --top-k K           sample among the K most likely tokens (0 = all)\n"
+    "  --top-p P           nucleus sampling threshold in (0, 1] (default 1)\n"
+    "  --seed S            sampler seed (default 0)\n"
+    "  --chat              wrap the prompt in the model's chat template\n"
+    "  --system TEXT       system prompt for --chat\n"
+    "  --max-context N     stop at N tokens of context (<= the model's)\n"
+    "  --weights PATH      model file (default: embedded weights, else the\n"
+    "                      executable's path + .fgw)\n"
+    "  --print-ids         print `ids: ...` with the generated ids\n"
+    "  --dump-logits FILE  append each forward call's logits (f32 LE)\n"
+    "  --bench             print a `bench: ...` line on stdout\n"
+    "  --quiet             do not print the generated text\n"
+    "  --help              this help\n";
+
+struct CliOptions {
+  std::string prompt, ids, system, weights, dumpLogits;
+  bool havePrompt = false, haveIds = false, chat = false, bench = false;
+  bool printIds = false, quiet = false, help = false;
+  GenerateOptions gen;
+};
+
+bool parseI64(const std::string &s, int64_t lo, int64_t hi, int64_t &out) {
+  if (s.empty())
+    return false;
+  errno = 0;
+  char *end = nullptr;
+  long long v = strtoll(s.c_str(), &end, 10);
+  if (errno != 0 || *end != '\0' || v < lo || v > hi)
+    return false;
+  out = v;
+  return true;
+}
+
+bool parseF32(const std::string &s, float lo, float hi, float &out) {
+  if (s.empty())
+    return false;
+  errno = 0;
+  char *end = nullptr;
+  float v = strtof(s.c_str(), &end);
+  if (errno != 0 || *end != '\0' || !(v >= lo && v <= hi))
+    return false;
+  out = v;
+  return true;
+}
+
+// Returns "" on success, else the error message.
+std::string parseArgs(int argc, char **argv, CliOptions &o) {
+  for (int i = 1; i < argc; ++i) {
+    std::string flag = argv[i], value;
+    bool inlineValue = false;
+    size_t eq = flag.find('=');
+    if (flag.rfind("--", 0) == 0 && eq != std::string::npos) {
+      value = flag.substr(eq + 1);
+      flag.resize(eq);
+      inlineValue = true;
+    }
+    auto takeValue = [&]() {
+      if (inlineValue)
+        return true;
+      if (i + 1 >= argc)
+        return false;
+      value = argv[++i];
+      return true;
+    };
+    auto isSwitch = [&](const char *name, bool &field) {
+      if (flag != name)
+        return false;
+      field = true;
+      return true;
+    };
+    if (isSwitch("--chat", o.chat) || isSwitch("--bench", o.bench) ||
+        isSwitch("--print-ids", o.printIds) || isSwitch("--quiet", o.quiet) ||
+        isSwitch("--help", o.help) || isSwitch("-h", o.help)) {
+      if (inlineValue)
+        return flag + " takes no value";
+      continue;
+    }
+    static const char *const kValued[] = {
+        "--prompt", "--ids",       "-n",          "--temp",
+        "--top-k",  "--top-p",     "--seed",      "--system",
+        "--weights", "--max-context", "--dump-logits"};
+    bool known = false;
+    for (const char *k : kValued)
+      known |= flag == k;
+    if (!known)
+      return "unknown option '" + flag + "' (see --help)";
+    if (!takeValue())
+      return "option " + flag + " needs a value";
+    int64_t v = 0;
+    bool ok = true;
+    if (flag == "--prompt") {
+      o.prompt = value;
+      o.havePrompt = true;
+    } else if (flag == "--ids") {
+      o.ids = value;
+      o.haveIds = true;
+    } else if (flag == "--system") {
+      o.system = value;
+    } else if (flag == "--weights") {
+      o.weights = value;
+    } else if (flag == "--dump-logits") {
+      o.dumpLogits = value;
+    } else if (flag == "-n") {
+      ok = parseI64(value, 0, INT32_MAX, o.gen.maxNewTokens);
+    } else if (flag == "--max-context") {
+      ok = parseI64(value, 1, INT32_MAX, o.gen.maxContext);
+    } else if (flag == "--top-k") {
+      ok = parseI64(value, 0, INT32_MAX, v);
+      o.gen.sampler.topK = static_cast<int32_t>(v);
+    } else if (flag == "--seed") {
+      ok = parseI64(value, 0, INT64_MAX, v);
+      o.gen.sampler.seed = static_cast<uint64_t>(v);
+    } else if (flag == "--temp") {
+      ok = parseF32(value, 0.0f, 1e6f, o.gen.sampler.temperature);
+    } else if (flag == "--top-p") {
+      ok = parseF32(value, 1e-6f, 1.0f, o.gen.sampler.topP);
+    }
+    if (!ok)
+      return "invalid value '" + value + "' for " + flag;
+  }
+  if (!o.help && o.havePrompt == o.haveIds)
+    return o.havePrompt ? "give either --prompt or --ids, not both"
+                        : "no prompt: give --prompt TEXT or --ids LIST";
+  return "";
+}
+
+std::unique_ptr<ModelFile> openModel(const std::string &weights,
+                                     std::string &error) {
+  if (!weights.empty())
+    return ModelFile::openFile(weights, error);
+  if (&frugal_embedded_weights_size && &frugal_embedded_weights[0] &&
+      frugal_embedded_weights_size != 0)
+    return ModelFile::openMemory(frugal_embedded_weights,
+                                 frugal_embedded_weights_size,
+                                 "<embedded weights>", error);
+  char exe[4096];
+  ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+  if (n <= 0) {
+    error = "cannot find the executable's path; give --weights PATH";
+    return nullptr;
+  }
+  exe[n] = '\0';
+  return ModelFile::openFile(std::string(exe) + ".fgw", error);
+}
+
+int fail(FILE *err, const std::string &msg) {
+  fprintf(err, "llmrt: error: %s\n", msg.c_str());
+  return 1;
+}
+
+} // namespace
+
+int runCli(int argc, char **argv, ForwardFn forward, FILE *out, FILE *err) {
+  CliOptions o;
+  std::string error = parseArgs(argc, argv, o);
+  if (!error.empty())
+    return fail(err, error);
+  if (o.help) {
+    fprintf(out, kUsage, argc > 0 ? argv[0] : "model");
+    return 0;
+  }
+  std::unique_ptr<ModelFile> file = openModel(o.weights, error);
+  if (!file)
+    return fail(err, error);
+  ModelConfig config;
+  PreTokenizer pre;
+  if (!parseModelConfig(*file, config, error))
+    return fail(err, error);
+  if (!parsePreTokenizer(config.preTokenizer, pre))
+    return fail(err, file->name() + ": unknown pre_tokenizer \"" +
+                         config.preTokenizer + "\"");
+  std::unique_ptr<Tokenizer> tok =
+      Tokenizer::create(file->tokenizer(), pre, error);
+  if (!tok)
+    return fail(err, file->name() + ": " + error);
+
+  std::vector<int32_t> prompt;
+  if (o.haveIds) {
+    if (!parseIdList(o.ids, prompt))
+      return fail(err, "invalid --ids '" + o.ids + "': expected 1,2,3");
+  } else {
+    std::string text = o.prompt;
+    if (o.chat) {
+      if (config.chatTemplate != "chatml")
+        return fail(err, "--chat: the model has no chat template");
+      text = formatChatML(
+          o.system.empty() ? config.defaultSystemPrompt : o.system, text);
+    }
+    if (!tok->encode(text, config.addBos ? config.bosId : -1, prompt, error))
+      return fail(err, "cannot tokenize the prompt: " + error);
+  }
+  std::unique_ptr<Session> session =
+      Session::create(config, file->weights(), forward, error);
+  if (!session)
+    return fail(err, error);
+  FILE *dump = nullptr;
+  if (!o.dumpLogits.empty()) {
+    dump = fopen(o.dumpLogits.c_str(), "ab");
+    if (!dump)
+      return fail(err, o.dumpLogits + ": cannot open: " + strerror(errno));
+  }
+  o.gen.dumpLogits = dump;
+
+  StreamDecoder decoder;
+  bool printed = false;
+  auto onToken = [&](int32_t id) {
+    if (o.quiet)
+      return;
+    std::string text = decoder.push(tok->tokenBytes(id));
+    if (!text.empty()) {
+      fwrite(text.data(), 1, text.size(), out);
+      printed = true;
+    }
+    fflush(out);
+  };
+  GenerateResult result;
+  bool ok = session->generate(prompt, o.gen, onToken, result, error);
+  if (dump && fclose(dump) != 0 && ok) {
+    ok = false;
+    error = o.dumpLogits + ": " + strerror(errno);
+  }
+  if (!ok)
+    return fail(err, error);
+  if (!o.quiet) {
+    std::string rest = decoder.flush();
+    fwrite(rest.data(), 1, rest.size(), out);
+    if (printed || !rest.empty())
+      fputc('\n', out);
+  }
+  if (result.stop == StopReason::ContextFull)
+    fprintf(err, "llmrt: context full (%lld tokens); generation stopped\n",
+            static_cast<long long>(o.gen.maxContext > 0 ? o.gen.maxContext
+                                                        : config.maxContext));
+  if (o.printIds) {
+    fputs("ids:", out);
+    for (int32_t id : result.tokens)
+      fprintf(out, " %d", id);
+    fputc('\n', out);
+  }
+  printMetrics(err, result.stats);
+  if (o.bench)
+    printBenchLine(out, result.stats);
+  fflush(out);
+  return 0;
+}
+
+} // namespace llmrt

@@ -1,0 +1,234 @@
+//===- Generate.cpp - Model config and the generation loop ----------------===//
+
+#include "llmrt/Generate.h"
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <sys/mman.h>
+
+namespace llmrt {
+namespace {
+
+bool parseInt(const std::string &s, int64_t &out) {
+  if (s.empty() || s.size() > 20)
+    return false;
+  errno = 0;
+  char *end = nullptr;
+  long long v = strtoll(s.c_str(), &end, 10);
+  if (errno != 0 || *end != '\0')
+    return false;
+  out = v;
+  return true;
+}
+
+} // namespace
+
+bool parseIdList(const std::string &text, std::vector<int32_t> &out) {
+  out.clear();
+  size_t i = 0;
+  while (i < text.size()) {
+    while (i < text.size() && (text[i] == ',' || text[i] == ' '))
+      ++i;
+    if (i == text.size())
+      break;
+    size_t j = i;
+    while (j < text.size() && text[j] != ',' && text[j] != ' ')
+      ++j;
+    int64_t v;
+    if (!parseInt(text.substr(i, j - i), v) || v < 0 || v > INT32_MAX)
+      return false;
+    out.push_back(static_cast<int32_t>(v));
+    i = j;
+  }
+  return true;
+}
+
+bool parseModelConfig(const ModelFile &file, ModelConfig &c,
+                      std::string &error) {
+  auto fail = [&](const std::string &msg) {
+    error = file.name() + ": " + msg;
+    return false;
+  };
+  auto getInt = [&](const char *key, bool required, int64_t lo, int64_t hi,
+                    int64_t &out) {
+    const std::string *v = file.get(key);
+    if (!v)
+      return !required ? true
+                       : fail(std::string("missing metadata key \"") + key +
+                              "\"");
+    if (!parseInt(*v, out) || out < lo || out > hi)
+      return fail(std::string("metadata \"") + key + "\": expected an " +
+                  "integer in [" + std::to_string(lo) + ", " +
+                  std::to_string(hi) + "], found \"" + *v + "\"");
+    return true;
+  };
+  auto getStr = [&](const char *key, std::string &out) {
+    if (const std::string *v = file.get(key))
+      out = *v;
+  };
+  int64_t vocab = 0, ctx = 0, kv = 0, bos = -1, addBos = 0;
+  if (!getInt("vocab_size", true, 1, INT32_MAX, vocab) ||
+      !getInt("max_context", true, 1, INT32_MAX, ctx) ||
+      !getInt("kv_cache_bytes", true, 0, INT64_MAX / 2, kv) ||
+      !getInt("bos_id", false, -1, vocab - 1, bos) ||
+      !getInt("add_bos", false, 0, 1, addBos))
+    return false;
+  c.vocabSize = vocab;
+  c.maxContext = ctx;
+  c.kvCacheBytes = static_cast<uint64_t>(kv);
+  c.bosId = static_cast<int32_t>(bos);
+  c.addBos = addBos != 0;
+  if (c.addBos && c.bosId < 0)
+    return fail("metadata \"add_bos\" is 1 but \"bos_id\" is -1");
+  c.eosIds.clear();
+  if (const std::string *v = file.get("eos_ids")) {
+    if (!parseIdList(*v, c.eosIds))
+      return fail("metadata \"eos_ids\": expected comma-separated ids, "
+                  "found \"" + *v + "\"");
+    for (int32_t id : c.eosIds)
+      if (id >= vocab)
+        return fail("metadata \"eos_ids\": id " + std::to_string(id) +
+                    " is not below vocab_size " + std::to_string(vocab));
+  }
+  getStr("arch", c.arch);
+  getStr("model_name", c.modelName);
+  getStr("chat_template", c.chatTemplate);
+  getStr("default_system_prompt", c.defaultSystemPrompt);
+  getStr("pre_tokenizer", c.preTokenizer);
+  if (c.chatTemplate != "chatml" && c.chatTemplate != "none")
+    return fail("metadata \"chat_template\": expected chatml or none, found "
+                "\"" + c.chatTemplate + "\"");
+  return true;
+}
+
+Session::~Session() {
+  if (kvCache_)
+    munmap(kvCache_, kvMapped_);
+}
+
+std::unique_ptr<Session> Session::create(const ModelConfig &config,
+                                         const uint8_t *weights,
+                                         ForwardFn forward,
+                                         std::string &error) {
+  if (!forward) {
+    error = "no forward function";
+    return nullptr;
+  }
+  std::unique_ptr<Session> s(new Session());
+  s->config_ = config;
+  s->weights_ = weights;
+  s->forward_ = forward;
+  // Anonymous pages are zero-filled and page-aligned (so 64-byte aligned).
+  s->kvMapped_ = static_cast<size_t>(config.kvCacheBytes > 0
+                                         ? config.kvCacheBytes
+                                         : 64);
+  void *kv = mmap(nullptr, s->kvMapped_, PROT_READ | PROT_WRITE,
+                  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (kv == MAP_FAILED) {
+    error = "cannot allocate the KV cache (" +
+            std::to_string(config.kvCacheBytes) + " bytes): " +
+            strerror(errno);
+    return nullptr;
+  }
+  s->kvCache_ = kv;
+  s->logits_.assign(static_cast<size_t>(config.vocabSize), 0.0f);
+  s->tokens_.reserve(static_cast<size_t>(config.maxContext));
+  return s;
+}
+
+bool Session::forward(const int64_t *tokens, int64_t n, int64_t pos,
+                      FILE *dump, std::string &error) {
+  forward_(weights_, kvCache_, tokens, n, pos, logits_.data());
+  if (dump && fwrite(logits_.data(), sizeof(float), logits_.size(), dump) !=
+                  logits_.size()) {
+    error = std::string("cannot write logits: ") + strerror(errno);
+    return false;
+  }
+  return true;
+}
+
+bool Session::generate(const std::vector<int32_t> &prompt,
+                       const GenerateOptions &opt,
+                       const TokenCallback &onToken, GenerateResult &result,
+                       std::string &error) {
+  result = GenerateResult();
+  GenerateStats &st = result.stats;
+  int64_t ctx = config_.maxContext;
+  if (opt.maxContext > 0) {
+    if (opt.maxContext > config_.maxContext) {
+      error = "--max-context " + std::to_string(opt.maxContext) +
+              " exceeds the model's KV capacity of " +
+              std::to_string(config_.maxContext) + " tokens";
+      return false;
+    }
+    ctx = opt.maxContext;
+  }
+  if (prompt.empty()) {
+    error = "the prompt is empty";
+    return false;
+  }
+  if (static_cast<int64_t>(prompt.size()) > ctx) {
+    error = "the prompt has " + std::to_string(prompt.size()) +
+            " tokens but the context holds only " + std::to_string(ctx);
+    return false;
+  }
+  for (int32_t id : prompt)
+    if (id < 0 || id >= config_.vocabSize) {
+      error = "token id " + std::to_string(id) + " is out of range [0, " +
+              std::to_string(config_.vocabSize) + ")";
+      return false;
+    }
+  tokens_.assign(prompt.begin(), prompt.end());
+  Sampler sampler(opt.sampler, static_cast<size_t>(config_.vocabSize));
+  auto isEos = [&](int32_t id) {
+    for (int32_t e : config_.eosIds)
+      if (e == id)
+        return true;
+    return false;
+  };
+
+  st.promptTokens = static_cast<int64_t>(prompt.size());
+  const double t0 = nowSeconds();
+  if (!forward(tokens_.data(), st.promptTokens, 0, opt.dumpLogits, error))
+    return false;
+  st.forwardCalls = 1;
+  const double t1 = nowSeconds();
+  st.prefillSeconds = t1 - t0;
+  int64_t pos = st.promptTokens;
+  double decodeStart = 0;
+  while (st.generatedTokens < opt.maxNewTokens) {
+    if (st.generatedTokens > 0) {
+      // Feed the last sampled token; it needs a free KV slot.
+      if (pos >= ctx) {
+        result.stop = StopReason::ContextFull;
+        break;
+      }
+      int64_t last = tokens_.back();
+      if (!forward(&last, 1, pos, opt.dumpLogits, error))
+        return false;
+      ++pos;
+      ++st.forwardCalls;
+      ++st.decodeSteps;
+    }
+    int32_t next = sampler.sample(logits_.data());
+    if (st.generatedTokens == 0) {
+      decodeStart = nowSeconds();
+      st.ttftSeconds = decodeStart - t0;
+    }
+    ++st.generatedTokens;
+    result.tokens.push_back(next);
+    tokens_.push_back(next);
+    if (isEos(next)) {
+      result.stop = StopReason::Eos;
+      break;
+    }
+    if (onToken)
+      onToken(next);
+  }
+  if (st.generatedTokens > 0)
+    st.decodeSeconds = nowSeconds() - decodeStart;
+  return true;
+}
+
+} // namespace llmrt

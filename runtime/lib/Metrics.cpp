@@ -1,0 +1,61 @@
+//===- Metrics.cpp - Timing and memory metrics ----------------------------===//
+//
+// prefill tok/s = prompt tokens / prefill forward time; TTFT = start of the
+// prefill to the first sampled token; decode tok/s = decode steps (forward +
+// sampling of one token each) / their time.
+//
+//===----------------------------------------------------------------------===//
+
+#include "llmrt/Generate.h"
+
+#include <sys/resource.h>
+#include <time.h>
+
+namespace llmrt {
+namespace {
+
+double rate(double count, double seconds) {
+  return seconds > 0 ? count / seconds : 0.0;
+}
+
+} // namespace
+
+double nowSeconds() {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return double(ts.tv_sec) + double(ts.tv_nsec) * 1e-9;
+}
+
+double peakRssMb() {
+  struct rusage ru;
+  if (getrusage(RUSAGE_SELF, &ru) != 0)
+    return 0.0;
+  return double(ru.ru_maxrss) / 1024.0; // Linux reports KiB
+}
+
+void printMetrics(FILE *out, const GenerateStats &s) {
+  fprintf(out,
+          "prompt tokens:   %lld\n"
+          "prefill:         %.1f tok/s\n"
+          "time to first token: %.1f ms\n"
+          "decoded tokens:  %lld\n"
+          "decode:          %.1f tok/s\n"
+          "peak RSS:        %.1f MB\n",
+          static_cast<long long>(s.promptTokens),
+          rate(double(s.promptTokens), s.prefillSeconds), s.ttftSeconds * 1e3,
+          static_cast<long long>(s.generatedTokens),
+          rate(double(s.decodeSteps), s.decodeSeconds), peakRssMb());
+}
+
+void printBenchLine(FILE *out, const GenerateStats &s) {
+  fprintf(out,
+          "bench: prompt_tokens=%lld prefill_tok_s=%.1f decode_tokens=%lld "
+          "decode_tok_s=%.1f ttft_ms=%.1f peak_rss_mb=%.1f\n",
+          static_cast<long long>(s.promptTokens),
+          rate(double(s.promptTokens), s.prefillSeconds),
+          static_cast<long long>(s.generatedTokens),
+          rate(double(s.decodeSteps), s.decodeSeconds), s.ttftSeconds * 1e3,
+          peakRssMb());
+}
+
+} // namespace llmrt

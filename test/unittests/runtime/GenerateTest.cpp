@@ -1,0 +1,197 @@
+//===- GenerateTest.cpp - The generation loop with a fake model -----------===//
+
+#include "llmrt/Generate.h"
+#include "TestUtil.h"
+
+#include <gtest/gtest.h>
+
+#include <cstring>
+
+using namespace llmrt;
+
+namespace {
+
+constexpr int64_t kVocab = 16;
+
+struct Call {
+  int64_t n, pos;
+};
+std::vector<Call> gCalls;
+
+// A toy model: the KV cache stores each token at its position; the logits
+// favour (last token + 1) % vocab, and the cache must hold the full history.
+void fakeForward(const uint8_t *weights, void *kv, const int64_t *tokens,
+                 int64_t n, int64_t pos, float *logits) {
+  gCalls.push_back({n, pos});
+  auto *cache = static_cast<int64_t *>(kv);
+  for (int64_t i = 0; i < pos; ++i)
+    EXPECT_GE(cache[i], 100) << "history lost at " << i;
+  for (int64_t i = pos; i < 8; ++i)
+    EXPECT_EQ(cache[i], 0) << "cache not zero-filled at " << i;
+  for (int64_t i = 0; i < n; ++i)
+    cache[pos + i] = 100 + tokens[i];
+  int64_t last = tokens[n - 1];
+  for (int64_t v = 0; v < kVocab; ++v)
+    logits[v] = v == (last + 1) % kVocab ? 1.0f : 0.25f * float(v % 3);
+  EXPECT_EQ(weights[0], 0xAB);
+}
+
+const uint8_t kWeights[64] = {0xAB};
+
+ModelConfig config(int64_t maxContext = 8) {
+  ModelConfig c;
+  c.vocabSize = kVocab;
+  c.maxContext = maxContext;
+  c.kvCacheBytes = 8 * sizeof(int64_t) * 4;
+  return c;
+}
+
+GenerateResult run(const ModelConfig &c, const std::vector<int32_t> &prompt,
+                   GenerateOptions opt, std::vector<int32_t> *streamed) {
+  gCalls.clear();
+  std::string error;
+  auto s = Session::create(c, kWeights, fakeForward, error);
+  EXPECT_TRUE(s) << error;
+  EXPECT_EQ(reinterpret_cast<uintptr_t>(s->logits()) % 4, 0u);
+  GenerateResult r;
+  EXPECT_TRUE(s->generate(prompt, opt, [&](int32_t id) {
+    if (streamed)
+      streamed->push_back(id);
+  }, r, error)) << error;
+  return r;
+}
+
+TEST(Generate, GreedyIdsAndCallPattern) {
+  GenerateOptions opt;
+  opt.maxNewTokens = 4;
+  std::vector<int32_t> streamed;
+  GenerateResult r = run(config(), {3, 4}, opt, &streamed);
+  EXPECT_EQ(r.tokens, (std::vector<int32_t>{5, 6, 7, 8}));
+  EXPECT_EQ(streamed, r.tokens);
+  EXPECT_EQ(r.stop, StopReason::Length);
+  ASSERT_EQ(gCalls.size(), 4u); // prefill + 3 decode steps
+  EXPECT_EQ(gCalls[0].n, 2);
+  EXPECT_EQ(gCalls[0].pos, 0);
+  for (size_t i = 1; i < gCalls.size(); ++i) {
+    EXPECT_EQ(gCalls[i].n, 1);
+    EXPECT_EQ(gCalls[i].pos, int64_t(i + 1));
+  }
+  EXPECT_EQ(r.stats.promptTokens, 2);
+  EXPECT_EQ(r.stats.generatedTokens, 4);
+  EXPECT_EQ(r.stats.decodeSteps, 3);
+  EXPECT_EQ(r.stats.forwardCalls, 4);
+}
+
+TEST(Generate, StopsAtEos) {
+  ModelConfig c = config();
+  c.eosIds = {2, 7};
+  GenerateOptions opt;
+  opt.maxNewTokens = 10;
+  std::vector<int32_t> streamed;
+  GenerateResult r = run(c, {4}, opt, &streamed);
+  EXPECT_EQ(r.tokens, (std::vector<int32_t>{5, 6, 7}));
+  EXPECT_EQ(streamed, (std::vector<int32_t>{5, 6})); // EOS is not emitted
+  EXPECT_EQ(r.stop, StopReason::Eos);
+}
+
+TEST(Generate, StopsWhenContextIsFull) {
+  GenerateOptions opt;
+  opt.maxNewTokens = 100;
+  GenerateResult r = run(config(5), {1, 2}, opt, nullptr);
+  // Positions 0..4 hold 2 prompt + 3 fed tokens; the 4th sampled token
+  // would need position 5.
+  EXPECT_EQ(r.tokens, (std::vector<int32_t>{3, 4, 5, 6}));
+  EXPECT_EQ(r.stop, StopReason::ContextFull);
+  EXPECT_EQ(gCalls.back().pos, 4);
+  // --max-context lowers the limit below the model's.
+  opt.maxContext = 3;
+  r = run(config(5), {1, 2}, opt, nullptr);
+  EXPECT_EQ(r.tokens, (std::vector<int32_t>{3, 4}));
+  EXPECT_EQ(r.stop, StopReason::ContextFull);
+}
+
+TEST(Generate, RejectsPromptLongerThanContext) {
+  std::string error;
+  auto s = Session::create(config(3), kWeights, fakeForward, error);
+  ASSERT_TRUE(s);
+  GenerateResult r;
+  GenerateOptions opt;
+  EXPECT_FALSE(s->generate({1, 2, 3, 4}, opt, nullptr, r, error));
+  EXPECT_EQ(error, "the prompt has 4 tokens but the context holds only 3");
+  EXPECT_FALSE(s->generate({1, 99}, opt, nullptr, r, error));
+  EXPECT_EQ(error, "token id 99 is out of range [0, 16)");
+  opt.maxContext = 9;
+  EXPECT_FALSE(s->generate({1}, opt, nullptr, r, error));
+  EXPECT_EQ(error, "--max-context 9 exceeds the model's KV capacity of 3 "
+                   "tokens");
+}
+
+TEST(Generate, DumpLogitsWritesEveryForwardCall) {
+  FILE *dump = tmpfile();
+  ASSERT_TRUE(dump);
+  GenerateOptions opt;
+  opt.maxNewTokens = 5;
+  opt.dumpLogits = dump;
+  GenerateResult r = run(config(), {0, 1, 2}, opt, nullptr);
+  EXPECT_EQ(r.stats.forwardCalls, 5);
+  EXPECT_EQ(ftell(dump), long(5 * kVocab * sizeof(float)));
+  // The first record is the prefill's last-token logits: favours 3.
+  rewind(dump);
+  std::vector<float> first(kVocab);
+  ASSERT_EQ(fread(first.data(), sizeof(float), kVocab, dump), size_t(kVocab));
+  EXPECT_EQ(first[3], 1.0f);
+  EXPECT_EQ(first[1], 0.25f);
+  fclose(dump);
+}
+
+TEST(Generate, ZeroNewTokensStillPrefills) {
+  GenerateOptions opt;
+  opt.maxNewTokens = 0;
+  GenerateResult r = run(config(), {1}, opt, nullptr);
+  EXPECT_TRUE(r.tokens.empty());
+  EXPECT_EQ(gCalls.size(), 1u);
+}
+
+TEST(Generate, SamplingIsSeeded) {
+  GenerateOptions opt;
+  opt.maxNewTokens = 6;
+  opt.sampler.temperature = 2.0f;
+  opt.sampler.seed = 11;
+  GenerateResult a = run(config(), {1}, opt, nullptr);
+  GenerateResult b = run(config(), {1}, opt, nullptr);
+  EXPECT_EQ(a.tokens, b.tokens);
+}
+
+TEST(ModelConfig, ParsesAndValidatesMetadata) {
+  auto parse = [](const std::vector<std::pair<std::string, std::string>> &m,
+                  ModelConfig &c) {
+    std::vector<uint8_t> bytes =
+        test::makeModelBytes(m, test::makeVocab({}), "");
+    std::string error;
+    auto f = ModelFile::openMemory(bytes.data(), bytes.size(), "m", error);
+    EXPECT_TRUE(f) << error;
+    return parseModelConfig(*f, c, error) ? std::string() : error;
+  };
+  ModelConfig c;
+  EXPECT_EQ(parse({{"vocab_size", "300"}, {"max_context", "128"},
+                   {"kv_cache_bytes", "4096"}, {"bos_id", "1"},
+                   {"eos_ids", "2,5"}, {"add_bos", "1"},
+                   {"chat_template", "chatml"}, {"unknown", "ignored"}},
+                  c),
+            "");
+  EXPECT_EQ(c.vocabSize, 300);
+  EXPECT_EQ(c.eosIds, (std::vector<int32_t>{2, 5}));
+  EXPECT_TRUE(c.addBos);
+  EXPECT_EQ(c.preTokenizer, "gpt2");
+  EXPECT_EQ(parse({{"vocab_size", "300"}, {"max_context", "12"}}, c),
+            "m: missing metadata key \"kv_cache_bytes\"");
+  EXPECT_EQ(parse({{"vocab_size", "30x"}}, c),
+            "m: metadata \"vocab_size\": expected an integer in [1, "
+            "2147483647], found \"30x\"");
+  EXPECT_EQ(parse({{"vocab_size", "3"}, {"max_context", "1"},
+                   {"kv_cache_bytes", "0"}, {"eos_ids", "1,3"}},
+                  c),
+            "m: metadata \"eos_ids\": id 3 is not below vocab_size 3");
+}
+
+} // namespace
