@@ -20,5 +20,6 @@ llvm_config.use_default_substitutions()
 llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
 
 tool_dirs = [config.frugal_tools_dir, config.llvm_tools_dir]
-tools = [ToolSubst("llm-opt", unresolved="fatal")]
+tools = [ToolSubst("llm-opt", unresolved="fatal"),
+         ToolSubst("llm-import", unresolved="fatal")]
 llvm_config.add_tool_substitutions(tools, tool_dirs)
