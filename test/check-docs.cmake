@@ -1,7 +1,8 @@
 # Fails when a committed generated doc differs from the freshly generated one.
 set(pairs
   "dialects/LLM/IR/LLMDialect.md|docs/Dialects/LLM.md"
-  "passes/Passes.md|docs/Passes.md")
+  "passes/Passes.md|docs/Passes.md"
+  "lowering/Passes.md|docs/LoweringPasses.md")
 foreach(pair ${pairs})
   string(REPLACE "|" ";" pair "${pair}")
   list(GET pair 0 generated)

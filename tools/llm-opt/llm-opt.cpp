@@ -5,6 +5,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "dialects/LLM/IR/LLMDialect.h"
+#include "lowering/Passes.h"
 #include "passes/Passes.h"
 
 #include "mlir/InitAllDialects.h"
@@ -15,6 +16,8 @@
 int main(int argc, char **argv) {
   mlir::registerAllPasses();
   mlir::llm::registerLLMPasses();
+  mlir::llm::registerLLMLoweringPasses();
+  mlir::llm::registerLLMLoweringPipelines();
 
   mlir::DialectRegistry registry;
   mlir::registerAllDialects(registry);

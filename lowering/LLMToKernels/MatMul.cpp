@@ -1,0 +1,223 @@
+//===- MatMul.cpp - llm.matmul -> register-blocked vector kernels ----------===//
+//
+// Part of Frugal.
+//
+// Decode multiplies one activation row by a weight matrix (GEMV, bound by
+// the bandwidth of reading the weights once); prefill multiplies several
+// rows (GEMM). Both use one micro-kernel: a block of RB activation rows times
+// NB weight rows, accumulated in RB*NB vector registers along K, so every
+// weight vector loaded from memory serves RB tokens and every activation
+// vector serves NB outputs. Blocks of output channels are distributed over
+// threads with scf.parallel.
+//
+//===----------------------------------------------------------------------===//
+
+#include "lowering/LLMToKernels/KernelBuilder.h"
+
+using namespace mlir;
+using namespace mlir::llm;
+using namespace mlir::llm::kernels;
+
+namespace {
+
+constexpr int64_t kRowBlock = 4; // Activation rows per micro-kernel.
+constexpr int64_t kColBlock = 4; // Weight rows (output channels) per block.
+
+/// C[r0+i, n0+j] = sum_k A[r0+i, k] * W[n0+j, k] for i < rb, j < nb.
+void emitTransposedMicroKernel(OpBuilder &b, Location loc, Value a, Value w,
+                               Value c, Value r0, Value n0, int64_t rb,
+                               int64_t nb, int64_t k, int64_t width) {
+  int64_t kFull = k - k % width;
+  auto rowIdx = [&](OpBuilder &nb_, Location l, Value base, int64_t off) {
+    return off == 0 ? base
+                    : arith::AddIOp::create(nb_, l, base, cIdx(nb_, l, off))
+                          .getResult();
+  };
+  SmallVector<Value> rows, cols;
+  for (int64_t i = 0; i < rb; ++i)
+    rows.push_back(rowIdx(b, loc, r0, i));
+  for (int64_t j = 0; j < nb; ++j)
+    cols.push_back(rowIdx(b, loc, n0, j));
+
+  Value zero = vector::BroadcastOp::create(b, loc, vecType(b, width),
+                                           cF32(b, loc, 0.0f));
+  SmallVector<Value> inits(rb * nb, zero);
+  auto loop = scf::ForOp::create(
+      b, loc, cIdx(b, loc, 0), cIdx(b, loc, kFull), cIdx(b, loc, width),
+      inits, [&](OpBuilder &lb, Location l, Value kv, ValueRange accs) {
+        SmallVector<Value> wv, av, next;
+        for (int64_t j = 0; j < nb; ++j)
+          wv.push_back(loadVec(lb, l, width, w, {cols[j], kv}));
+        for (int64_t i = 0; i < rb; ++i)
+          av.push_back(loadVec(lb, l, width, a, {rows[i], kv}));
+        for (int64_t i = 0; i < rb; ++i)
+          for (int64_t j = 0; j < nb; ++j)
+            next.push_back(
+                vector::FMAOp::create(lb, l, av[i], wv[j], accs[i * nb + j]));
+        scf::YieldOp::create(lb, l, next);
+      });
+
+  for (int64_t i = 0; i < rb; ++i) {
+    for (int64_t j = 0; j < nb; ++j) {
+      Value sum = vector::ReductionOp::create(b, loc, vector::CombiningKind::ADD,
+                                              loop.getResult(i * nb + j));
+      if (kFull != k) {
+        auto tail = scf::ForOp::create(
+            b, loc, cIdx(b, loc, kFull), cIdx(b, loc, k), cIdx(b, loc, 1),
+            ValueRange{sum},
+            [&](OpBuilder &lb, Location l, Value kv, ValueRange acc) {
+              Value x = memref::LoadOp::create(lb, l, a, ValueRange{rows[i], kv});
+              Value y = memref::LoadOp::create(lb, l, w, ValueRange{cols[j], kv});
+              Value p = arith::MulFOp::create(lb, l, x, y);
+              scf::YieldOp::create(lb, l,
+                                   ValueRange{arith::AddFOp::create(lb, l, acc[0], p)});
+            });
+        sum = tail.getResult(0);
+      }
+      memref::StoreOp::create(b, loc, sum, c, ValueRange{rows[i], cols[j]});
+    }
+  }
+}
+
+/// Kernel body for C[R, N] = A[R, K] * W[N, K]^T.
+void buildTransposedMatmul(OpBuilder &b, Location loc, ValueRange args,
+                           int64_t width) {
+  Value a = collapseToRows(b, loc, args[0]);
+  Value w = args[1];
+  Value c = collapseToRows(b, loc, args[2]);
+  auto wType = cast<MemRefType>(w.getType());
+  int64_t n = wType.getDimSize(0), k = wType.getDimSize(1);
+  Value r = dimOf(b, loc, a, 0);
+  Value rRem = arith::RemUIOp::create(b, loc, r, cIdx(b, loc, kRowBlock));
+  Value rFull = arith::SubIOp::create(b, loc, r, rRem);
+
+  int64_t nBlocks = n / kColBlock;
+  if (nBlocks > 0) {
+    parallelLoop(b, loc, cIdx(b, loc, 0), cIdx(b, loc, nBlocks),
+                 [&](OpBuilder &pb, Location l, Value blk) {
+                   Value n0 = arith::MulIOp::create(pb, l, blk,
+                                                    cIdx(pb, l, kColBlock));
+                   forLoop(pb, l, cIdx(pb, l, 0), rFull, kRowBlock,
+                           [&](OpBuilder &fb, Location fl, Value r0) {
+                             emitTransposedMicroKernel(fb, fl, a, w, c, r0, n0,
+                                                       kRowBlock, kColBlock, k,
+                                                       width);
+                           });
+                   forLoop(pb, l, rFull, r, 1,
+                           [&](OpBuilder &fb, Location fl, Value r0) {
+                             emitTransposedMicroKernel(fb, fl, a, w, c, r0, n0,
+                                                       1, kColBlock, k, width);
+                           });
+                 });
+  }
+  if (n % kColBlock != 0) {
+    forLoop(b, loc, cIdx(b, loc, nBlocks * kColBlock), cIdx(b, loc, n), 1,
+            [&](OpBuilder &pb, Location l, Value n0) {
+              forLoop(pb, l, cIdx(pb, l, 0), r, 1,
+                      [&](OpBuilder &fb, Location fl, Value r0) {
+                        emitTransposedMicroKernel(fb, fl, a, w, c, r0, n0, 1, 1,
+                                                  k, width);
+                      });
+            });
+  }
+}
+
+/// Kernel body for C[R, N] = A[R, K] * W[K, N]: vectorized along N.
+void buildPlainMatmul(OpBuilder &b, Location loc, ValueRange args,
+                      int64_t width) {
+  Value a = collapseToRows(b, loc, args[0]);
+  Value w = args[1];
+  Value c = collapseToRows(b, loc, args[2]);
+  auto wType = cast<MemRefType>(w.getType());
+  int64_t k = wType.getDimSize(0), n = wType.getDimSize(1);
+  int64_t nChunks = n / width;
+  Value r = dimOf(b, loc, a, 0);
+  auto kLoop = [&](OpBuilder &fb, Location fl, Value row, Value col,
+                   int64_t lanes) {
+    Type accType = lanes == 1 ? Type(fb.getF32Type()) : Type(vecType(fb, lanes));
+    Value zero = cF32(fb, fl, 0.0f);
+    if (lanes != 1)
+      zero = vector::BroadcastOp::create(fb, fl, accType, zero);
+    auto loop = scf::ForOp::create(
+        fb, fl, cIdx(fb, fl, 0), cIdx(fb, fl, k), cIdx(fb, fl, 1),
+        ValueRange{zero},
+        [&](OpBuilder &lb, Location l, Value kv, ValueRange acc) {
+          Value x = memref::LoadOp::create(lb, l, a, ValueRange{row, kv});
+          Value next;
+          if (lanes == 1) {
+            Value y = memref::LoadOp::create(lb, l, w, ValueRange{kv, col});
+            next = arith::AddFOp::create(lb, l, acc[0],
+                                         arith::MulFOp::create(lb, l, x, y));
+          } else {
+            Value xs = vector::BroadcastOp::create(lb, l, accType, x);
+            Value y = loadVec(lb, l, lanes, w, {kv, col});
+            next = vector::FMAOp::create(lb, l, xs, y, acc[0]);
+          }
+          scf::YieldOp::create(lb, l, ValueRange{next});
+        });
+    if (lanes == 1)
+      memref::StoreOp::create(fb, fl, loop.getResult(0), c, ValueRange{row, col});
+    else
+      storeVec(fb, fl, loop.getResult(0), c, {row, col});
+  };
+  if (nChunks > 0)
+    parallelLoop(b, loc, cIdx(b, loc, 0), cIdx(b, loc, nChunks),
+                 [&](OpBuilder &pb, Location l, Value chunk) {
+                   Value col =
+                       arith::MulIOp::create(pb, l, chunk, cIdx(pb, l, width));
+                   forLoop(pb, l, cIdx(pb, l, 0), r, 1,
+                           [&](OpBuilder &fb, Location fl, Value row) {
+                             kLoop(fb, fl, row, col, width);
+                           });
+                 });
+  forLoop(b, loc, cIdx(b, loc, nChunks * width), cIdx(b, loc, n), 1,
+          [&](OpBuilder &pb, Location l, Value col) {
+            forLoop(pb, l, cIdx(pb, l, 0), r, 1,
+                    [&](OpBuilder &fb, Location fl, Value row) {
+                      kLoop(fb, fl, row, col, 1);
+                    });
+          });
+}
+
+struct MatmulToKernel : public KernelPattern<MatmulOp> {
+  using KernelPattern::KernelPattern;
+
+  LogicalResult
+  matchAndRewrite(MatmulOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    auto lhsType = cast<MemRefType>(adaptor.getLhs().getType());
+    auto rhsType = cast<MemRefType>(adaptor.getRhs().getType());
+    if (!lhsType.getElementType().isF32())
+      return rewriter.notifyMatchFailure(op, "CPU kernels compute in f32");
+    if (rhsType.getRank() != 2 || !rhsType.hasStaticShape())
+      return op.emitOpError("the CPU lowering supports a static rank-2 rhs "
+                            "(a weight) only");
+    MemRefType resultType = convertedResultType(op);
+    bool transposed = op.getTransposeB();
+    std::string name = (transposed ? "__llm_matmul_tb" : "__llm_matmul") +
+                       mangle(TypeRange{lhsType, rhsType});
+    SmallVector<int64_t> srcDims;
+    for (int64_t i = 0; i < resultType.getRank(); ++i)
+      srcDims.push_back(i);
+    SmallVector<Value> dyn = dynSizesFrom(rewriter, op.getLoc(), resultType,
+                                          adaptor.getLhs(), srcDims);
+    int64_t width = options.vectorWidth;
+    emitKernelCall(rewriter, op, name, {adaptor.getLhs(), adaptor.getRhs()},
+                   resultType, dyn,
+                   [&](OpBuilder &b, Location loc, ValueRange args) {
+                     if (transposed)
+                       buildTransposedMatmul(b, loc, args, width);
+                     else
+                       buildPlainMatmul(b, loc, args, width);
+                   });
+    return success();
+  }
+};
+
+} // namespace
+
+void kernels::populateMatmulKernelPatterns(const TypeConverter &converter,
+                                           RewritePatternSet &patterns,
+                                           const KernelOptions &options) {
+  patterns.add<MatmulToKernel>(converter, patterns.getContext(), options);
+}

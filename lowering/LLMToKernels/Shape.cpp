@@ -1,0 +1,244 @@
+//===- Shape.cpp - Embedding, positions and data-movement kernels ----------===//
+//
+// Part of Frugal. llm.embed, llm.position_ids, llm.slice, llm.reshape and
+// llm.transpose. (llm.weight is turned into a view of the weights blob by
+// the pass itself, before the conversion.)
+//
+//===----------------------------------------------------------------------===//
+
+#include "lowering/LLMToKernels/KernelBuilder.h"
+
+using namespace mlir;
+using namespace mlir::llm;
+using namespace mlir::llm::kernels;
+
+namespace {
+
+/// dst[dstRow, k] = src[srcRow, k] for k < n, vectorized.
+void copyRow(OpBuilder &b, Location loc, Value src, Value srcRow, Value dst,
+             Value dstRow, Value n, int64_t width) {
+  forEachChunk(
+      b, loc, n, width,
+      [&](OpBuilder &nb, Location l, Value k) {
+        storeVec(nb, l, loadVec(nb, l, width, src, {srcRow, k}), dst,
+                 {dstRow, k});
+      },
+      [&](OpBuilder &nb, Location l, Value k) {
+        Value v = memref::LoadOp::create(nb, l, src, ValueRange{srcRow, k});
+        memref::StoreOp::create(nb, l, v, dst, ValueRange{dstRow, k});
+      });
+}
+
+SmallVector<int64_t> allDims(MemRefType type) {
+  return llvm::to_vector(llvm::seq<int64_t>(0, type.getRank()));
+}
+
+struct EmbedToKernel : public KernelPattern<EmbedOp> {
+  using KernelPattern::KernelPattern;
+  LogicalResult
+  matchAndRewrite(EmbedOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    MemRefType resultType = convertedResultType(op);
+    std::string name = "__llm_embed" + mangle(TypeRange{
+                                           adaptor.getTable().getType(),
+                                           adaptor.getIds().getType()});
+    int64_t width = options.vectorWidth;
+    SmallVector<int64_t> dims = allDims(resultType);
+    emitKernelCall(
+        rewriter, op, name, {adaptor.getTable(), adaptor.getIds()}, resultType,
+        dynSizesFrom(rewriter, op.getLoc(), resultType, adaptor.getIds(), dims),
+        [&](OpBuilder &b, Location loc, ValueRange args) {
+          Value table = args[0];
+          Value ids = collapseToFlat(b, loc, args[1]);
+          Value out = collapseToRows(b, loc, args[2]);
+          Value vocab = dimOf(b, loc, table, 0);
+          Value last = arith::SubIOp::create(b, loc, vocab, cIdx(b, loc, 1));
+          Value d = dimOf(b, loc, table, 1);
+          forLoop(b, loc, cIdx(b, loc, 0), dimOf(b, loc, ids, 0), 1,
+                  [&](OpBuilder &fb, Location l, Value t) {
+                    Value id = memref::LoadOp::create(fb, l, ids, ValueRange{t});
+                    Value row = arith::IndexCastOp::create(fb, l,
+                                                           fb.getIndexType(), id);
+                    // Ids are validated by the runtime; clamp so a bad id
+                    // can never read outside the table.
+                    row = arith::MinSIOp::create(fb, l, row, last);
+                    row = arith::MaxSIOp::create(fb, l, row, cIdx(fb, l, 0));
+                    copyRow(fb, l, table, row, out, t, d, width);
+                  });
+        });
+    return success();
+  }
+};
+
+struct PositionIdsToKernel : public KernelPattern<PositionIdsOp> {
+  using KernelPattern::KernelPattern;
+  LogicalResult
+  matchAndRewrite(PositionIdsOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    MemRefType resultType = convertedResultType(op);
+    std::string name = "__llm_position_ids" +
+                       mangle(TypeRange{adaptor.getTokens().getType()});
+    emitKernelCall(
+        rewriter, op, name, {adaptor.getTokens(), adaptor.getStart()},
+        resultType,
+        dynSizesFrom(rewriter, op.getLoc(), resultType, adaptor.getTokens(),
+                     allDims(resultType)),
+        [&](OpBuilder &b, Location loc, ValueRange args) {
+          Value out = args[2];
+          Type elem = cast<MemRefType>(out.getType()).getElementType();
+          forLoop(b, loc, cIdx(b, loc, 0), dimOf(b, loc, out, 0), 1,
+                  [&](OpBuilder &fb, Location l, Value bi) {
+                    forLoop(fb, l, cIdx(fb, l, 0), dimOf(fb, l, out, 1), 1,
+                            [&](OpBuilder &ib, Location il, Value s) {
+                              Value p = arith::AddIOp::create(ib, il, args[1], s);
+                              Value v = arith::IndexCastOp::create(ib, il, elem, p);
+                              memref::StoreOp::create(ib, il, v, out,
+                                                      ValueRange{bi, s});
+                            });
+                  });
+        });
+    return success();
+  }
+};
+
+/// Scalar loop nest over `out`, reading `in` at `mapIndices(outIndices)`.
+void gatherLoops(
+    OpBuilder &b, Location loc, Value in, Value out,
+    llvm::function_ref<SmallVector<Value>(OpBuilder &, Location, ValueRange)>
+        mapIndices) {
+  int64_t rank = cast<MemRefType>(out.getType()).getRank();
+  SmallVector<Value> ivs;
+  std::function<void(OpBuilder &, Location, int64_t)> build =
+      [&](OpBuilder &nb, Location l, int64_t d) {
+        if (d == rank) {
+          Value v = memref::LoadOp::create(nb, l, in, mapIndices(nb, l, ivs));
+          memref::StoreOp::create(nb, l, v, out, ivs);
+          return;
+        }
+        forLoop(nb, l, cIdx(nb, l, 0), dimOf(nb, l, out, d), 1,
+                [&](OpBuilder &ib, Location il, Value iv) {
+                  ivs.push_back(iv);
+                  build(ib, il, d + 1);
+                  ivs.pop_back();
+                });
+      };
+  build(b, loc, 0);
+}
+
+struct SliceToKernel : public KernelPattern<SliceOp> {
+  using KernelPattern::KernelPattern;
+  LogicalResult
+  matchAndRewrite(SliceOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    MemRefType resultType = convertedResultType(op);
+    int64_t axis = op.getAxis(), start = op.getStart();
+    std::string name = "__llm_slice" +
+                       mangle(TypeRange{adaptor.getInput().getType(),
+                                        resultType}) +
+                       "_a" + std::to_string(axis) + "_s" +
+                       (start < 0 ? "m" + std::to_string(-start)
+                                  : std::to_string(start));
+    SmallVector<int64_t> dims = allDims(resultType);
+    emitKernelCall(
+        rewriter, op, name, {adaptor.getInput()}, resultType,
+        dynSizesFrom(rewriter, op.getLoc(), resultType, adaptor.getInput(), dims),
+        [&](OpBuilder &b, Location loc, ValueRange args) {
+          Value begin = cIdx(b, loc, start);
+          if (start < 0)
+            begin = arith::AddIOp::create(b, loc, dimOf(b, loc, args[0], axis),
+                                          begin);
+          gatherLoops(b, loc, args[0], args[1],
+                      [&](OpBuilder &nb, Location l, ValueRange ivs) {
+                        SmallVector<Value> idx(ivs);
+                        idx[axis] = arith::AddIOp::create(nb, l, ivs[axis], begin);
+                        return idx;
+                      });
+        });
+    return success();
+  }
+};
+
+struct ReshapeToKernel : public KernelPattern<ReshapeOp> {
+  using KernelPattern::KernelPattern;
+  LogicalResult
+  matchAndRewrite(ReshapeOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    MemRefType resultType = convertedResultType(op);
+    auto inType = cast<MemRefType>(adaptor.getInput().getType());
+    Location loc = op.getLoc();
+    // The one dynamic result extent (if any) is the element count divided by
+    // the static extents.
+    SmallVector<Value> dyn;
+    if (!resultType.hasStaticShape()) {
+      Value total = cIdx(rewriter, loc, 1);
+      for (int64_t i = 0; i < inType.getRank(); ++i)
+        total = arith::MulIOp::create(rewriter, loc, total,
+                                      dimOf(rewriter, loc, adaptor.getInput(), i));
+      int64_t known = 1;
+      for (int64_t d : resultType.getShape())
+        if (!ShapedType::isDynamic(d))
+          known *= d;
+      dyn.push_back(arith::DivUIOp::create(rewriter, loc, total,
+                                           cIdx(rewriter, loc, known)));
+    }
+    std::string name =
+        "__llm_reshape" + mangle(TypeRange{inType, resultType});
+    int64_t width = options.vectorWidth;
+    emitKernelCall(rewriter, op, name, {adaptor.getInput()}, resultType, dyn,
+                   [&](OpBuilder &b, Location l, ValueRange args) {
+                     Value in = collapseToFlat(b, l, args[0]);
+                     Value out = collapseToFlat(b, l, args[1]);
+                     forEachChunk(
+                         b, l, dimOf(b, l, out, 0), width,
+                         [&](OpBuilder &nb, Location nl, Value i) {
+                           storeVec(nb, nl, loadVec(nb, nl, width, in, {i}), out,
+                                    {i});
+                         },
+                         [&](OpBuilder &nb, Location nl, Value i) {
+                           Value v = memref::LoadOp::create(nb, nl, in,
+                                                            ValueRange{i});
+                           memref::StoreOp::create(nb, nl, v, out, ValueRange{i});
+                         });
+                   });
+    return success();
+  }
+};
+
+struct TransposeToKernel : public KernelPattern<TransposeOp> {
+  using KernelPattern::KernelPattern;
+  LogicalResult
+  matchAndRewrite(TransposeOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    MemRefType resultType = convertedResultType(op);
+    SmallVector<int64_t> perm(op.getPermutation());
+    std::string name = "__llm_transpose" +
+                       mangle(TypeRange{adaptor.getInput().getType()});
+    for (int64_t p : perm)
+      name += "_" + std::to_string(p);
+    emitKernelCall(
+        rewriter, op, name, {adaptor.getInput()}, resultType,
+        dynSizesFrom(rewriter, op.getLoc(), resultType, adaptor.getInput(),
+                     perm),
+        [&](OpBuilder &b, Location loc, ValueRange args) {
+          gatherLoops(b, loc, args[0], args[1],
+                      [&](OpBuilder &, Location, ValueRange ivs) {
+                        // Result dim i is input dim perm[i].
+                        SmallVector<Value> idx(ivs.size());
+                        for (auto [i, p] : llvm::enumerate(perm))
+                          idx[p] = ivs[i];
+                        return idx;
+                      });
+        });
+    return success();
+  }
+};
+
+} // namespace
+
+void kernels::populateShapeKernelPatterns(const TypeConverter &converter,
+                                          RewritePatternSet &patterns,
+                                          const KernelOptions &options) {
+  patterns.add<EmbedToKernel, PositionIdsToKernel, SliceToKernel,
+               ReshapeToKernel, TransposeToKernel>(
+      converter, patterns.getContext(), options);
+}

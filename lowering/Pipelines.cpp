@@ -1,0 +1,67 @@
+//===- Pipelines.cpp - llm -> LLVM pipelines -------------------------------===//
+//
+// Part of Frugal. Shared by llm-opt (as `llm-to-llvm-cpu`) and llm-compile.
+//
+//===----------------------------------------------------------------------===//
+
+#include "lowering/Passes.h"
+
+#include "mlir/Conversion/Passes.h"
+#include "mlir/Dialect/MemRef/Transforms/Passes.h"
+#include "mlir/Pass/PassRegistry.h"
+#include "mlir/Transforms/Passes.h"
+
+using namespace mlir;
+
+void mlir::llm::buildLLMToLLVMCPUPipeline(OpPassManager &pm,
+                                          const CPUPipelineOptions &options) {
+  ConvertLLMToKernelsOptions kernelOptions;
+  kernelOptions.vectorWidth = options.vectorWidth;
+  pm.addPass(createConvertLLMToKernels(kernelOptions));
+  pm.addPass(createCanonicalizerPass());
+  pm.addPass(createCSEPass());
+  if (options.openmp) {
+    pm.addPass(createConvertSCFToOpenMPPass());
+    pm.addPass(createCanonicalizerPass());
+  }
+  pm.addPass(createLLMApproximateMath());
+  pm.addPass(memref::createExpandStridedMetadataPass());
+  pm.addPass(createLowerAffinePass());
+  pm.addPass(createSCFToControlFlowPass());
+  pm.addPass(createConvertVectorToLLVMPass());
+  pm.addPass(createFinalizeMemRefToLLVMConversionPass());
+  pm.addPass(createConvertMathToLLVMPass());
+  pm.addPass(createArithToLLVMConversionPass());
+  pm.addPass(createConvertIndexToLLVMPass());
+  pm.addPass(createConvertControlFlowToLLVMPass());
+  if (options.openmp)
+    pm.addPass(createConvertOpenMPToLLVMPass());
+  pm.addPass(createConvertFuncToLLVMPass());
+  pm.addPass(createReconcileUnrealizedCastsPass());
+  pm.addPass(createCanonicalizerPass());
+}
+
+namespace {
+struct CPUPipelineCLOptions
+    : public PassPipelineOptions<CPUPipelineCLOptions> {
+  Option<int64_t> vectorWidth{*this, "vector-width",
+                              llvm::cl::desc("f32 lanes per vector"),
+                              llvm::cl::init(16)};
+  Option<bool> openmp{*this, "openmp",
+                      llvm::cl::desc("Lower parallel loops to OpenMP"),
+                      llvm::cl::init(true)};
+};
+} // namespace
+
+void mlir::llm::registerLLMLoweringPipelines() {
+  PassPipelineRegistration<CPUPipelineCLOptions>(
+      "llm-to-llvm-cpu",
+      "Lower llm IR with packed weight offsets to the LLVM dialect for the "
+      "host CPU",
+      [](OpPassManager &pm, const CPUPipelineCLOptions &cl) {
+        llm::CPUPipelineOptions options;
+        options.vectorWidth = cl.vectorWidth;
+        options.openmp = cl.openmp;
+        llm::buildLLMToLLVMCPUPipeline(pm, options);
+      });
+}
