@@ -8,5 +8,7 @@ BUILD_DIR="${BUILD_DIR:-$ROOT/build}"
 start=$(date +%s)
 bash "$ROOT/scripts/setup.sh"
 BUILD_DIR="$BUILD_DIR" bash "$ROOT/scripts/build.sh"
+# The default model backs the SmolLM2 end-to-end test (tokenizer ids, chat).
+bash "$ROOT/scripts/fetch_default_model.sh"
 ctest --test-dir "$BUILD_DIR" --output-on-failure -j "$(nproc)"
 echo "frugal test: all tests passed in $(( $(date +%s) - start )) s"

@@ -245,6 +245,8 @@ int runCli(int argc, char **argv, ForwardFn forward, FILE *out, FILE *err) {
     fwrite(rest.data(), 1, rest.size(), out);
     if (printed || !rest.empty())
       fputc('\n', out);
+    // The text ends before the metrics start on stderr.
+    fflush(out);
   }
   if (result.stop == StopReason::ContextFull)
     fprintf(err, "llmrt: context full (%lld tokens); generation stopped\n",

@@ -1,0 +1,289 @@
+//===- Driver.cpp - llm-compile as a library -------------------------------===//
+//
+// Part of Frugal.
+//
+//===----------------------------------------------------------------------===//
+
+#include "tools/llm-compile/Driver.h"
+
+#include "tools/llm-compile/CodeGen.h"
+#include "tools/llm-compile/Link.h"
+#include "tools/llm-compile/WeightPacker.h"
+
+#include "dialects/LLM/IR/LLMDialect.h"
+#include "frontends/safetensors/Importer.h"
+#include "frontends/safetensors/ModelConfig.h"
+#include "lowering/Passes.h"
+
+#include "mlir/IR/MLIRContext.h"
+#include "mlir/InitAllDialects.h"
+#include "mlir/InitAllExtensions.h"
+#include "mlir/Parser/Parser.h"
+#include "mlir/Pass/PassManager.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/FormatVariadic.h"
+#include "llvm/Support/Path.h"
+#include "llvm/Support/Process.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <chrono>
+#include <sys/resource.h>
+#include <unistd.h>
+
+using namespace mlir;
+using namespace frugal;
+namespace st = frugal::safetensors;
+
+namespace {
+
+llvm::Error makeError(const llvm::Twine &message) {
+  return llvm::createStringError(llvm::inconvertibleErrorCode(), message);
+}
+
+/// Step lines on stderr, with elapsed time; a percentage for long steps.
+class Progress {
+public:
+  Progress(bool enabled, int steps) : enabled(enabled), steps(steps) {
+    interactive = enabled && isatty(STDERR_FILENO);
+  }
+  void step(const llvm::Twine &what) {
+    finish();
+    ++current;
+    stepStart = Clock::now();
+    if (enabled)
+      llvm::errs() << "llm-compile: [" << current << "/" << steps << "] "
+                   << what << (interactive ? "" : "\n");
+    open = true;
+  }
+  void fraction(double f) {
+    int percent = static_cast<int>(f * 100.0);
+    if (!enabled || percent / 10 == lastDecile)
+      return;
+    lastDecile = percent / 10;
+    if (interactive)
+      llvm::errs() << (lastDecile == 1 ? " " : "") << percent << "% ";
+    else
+      llvm::errs() << "llm-compile:   " << percent << "%\n";
+  }
+  void finish() {
+    if (!open)
+      return;
+    open = false;
+    lastDecile = 0;
+    double seconds = std::chrono::duration<double>(Clock::now() - stepStart).count();
+    if (enabled)
+      llvm::errs() << (interactive ? " " : "llm-compile:   ")
+                   << llvm::format("done in %.2f s\n", seconds);
+  }
+
+private:
+  using Clock = std::chrono::steady_clock;
+  bool enabled, interactive = false, open = false;
+  int steps, current = 0, lastDecile = 0;
+  Clock::time_point stepStart;
+};
+
+/// Shapes of the `forward` entry point, for the C-ABI adapter.
+llvm::Expected<ForwardSignature> readSignature(ModuleOp module) {
+  auto forward = module.lookupSymbol<func::FuncOp>("forward");
+  if (!forward)
+    return makeError("the model has no `forward` function");
+  ForwardSignature sig;
+  FunctionType type = forward.getFunctionType();
+  for (Type input : type.getInputs())
+    if (auto kv = dyn_cast<llm::KVCacheType>(input)) {
+      sig.kvLayers = kv.getNumLayers();
+      sig.kvHeads = kv.getNumHeads();
+      sig.kvMaxSeq = kv.getMaxSeq();
+      sig.kvHeadDim = kv.getHeadDim();
+      if (!kv.getElementType().isF32())
+        return makeError("only f32 KV caches are supported so far");
+    }
+  if (type.getNumResults() != 1 || !sig.kvLayers)
+    return makeError("`forward` must take a KV cache and return logits");
+  auto logits = dyn_cast<RankedTensorType>(type.getResult(0));
+  if (!logits || logits.getRank() != 3 || logits.getDimSize(0) != 1 ||
+      logits.getDimSize(1) != 1 || !logits.getElementType().isF32())
+    return makeError("`forward` must return tensor<1x1xVxf32> logits");
+  sig.vocab = logits.getDimSize(2);
+  return sig;
+}
+
+std::string joinIds(ArrayRef<int64_t> ids) {
+  std::string s;
+  for (int64_t id : ids)
+    s += (s.empty() ? "" : ",") + std::to_string(id);
+  return s;
+}
+
+std::vector<std::pair<std::string, std::string>>
+buildMetadata(const st::ModelConfig &config, const ForwardSignature &sig,
+              const st::TokenizerData *tok, StringRef modelName) {
+  int64_t bos = tok && tok->bos >= 0 ? tok->bos : config.bosTokenId;
+  std::vector<int64_t> eos = tok && !tok->eos.empty() ? tok->eos
+                                                      : config.eosTokenIds;
+  int64_t kvBytes = 2 * sig.kvLayers * sig.kvHeads * sig.kvMaxSeq *
+                    sig.kvHeadDim * 4;
+  return {
+      {"arch", config.modelType},
+      {"model_name", modelName.str()},
+      {"vocab_size", std::to_string(sig.vocab)},
+      {"max_context", std::to_string(sig.kvMaxSeq)},
+      {"kv_cache_bytes", std::to_string(kvBytes)},
+      {"kv_layers", std::to_string(sig.kvLayers)},
+      {"kv_heads", std::to_string(sig.kvHeads)},
+      {"kv_head_dim", std::to_string(sig.kvHeadDim)},
+      {"kv_dtype", "f32"},
+      {"bos_id", std::to_string(bos)},
+      {"eos_ids", joinIds(eos)},
+      // Byte-level BPE tokenizers (GPT-2, SmolLM2, Qwen2) add no BOS.
+      {"add_bos", "0"},
+      {"chat_template", tok ? tok->chatTemplate : "none"},
+      {"pre_tokenizer", tok ? tok->preTokenizer : "gpt2"},
+  };
+}
+
+long peakRSSMegabytes() {
+  struct rusage usage;
+  getrusage(RUSAGE_SELF, &usage);
+  return usage.ru_maxrss / 1024;
+}
+
+} // namespace
+
+llvm::Error frugal::compileModel(const CompileOptions &options) {
+  auto start = std::chrono::steady_clock::now();
+  DialectRegistry registry;
+  registerAllDialects(registry);
+  registerAllExtensions(registry);
+  registry.insert<llm::LLMDialect>();
+  MLIRContext context(registry);
+  context.loadAllAvailableDialects();
+
+  bool fromMLIR = StringRef(options.input).ends_with(".mlir");
+  bool needsWeights = !fromMLIR && options.emit != EmitKind::MLIR;
+  int steps = options.emit == EmitKind::MLIR ? 1
+              : options.emit == EmitKind::Executable ? 5 : 4;
+  if (fromMLIR)
+    steps -= 1;
+  Progress progress(options.progress, steps);
+
+  // 1. Import.
+  progress.step("importing " + options.input);
+  OwningOpRef<ModuleOp> module;
+  std::unique_ptr<st::Checkpoint> checkpoint;
+  std::optional<st::ModelConfig> config;
+  std::optional<st::TokenizerData> tokenizer;
+  std::string modelDir = options.input;
+  if (fromMLIR) {
+    module = parseSourceFile<ModuleOp>(options.input, &context);
+    if (!module)
+      return makeError("cannot parse " + options.input);
+  } else {
+    if (!llvm::sys::fs::is_directory(modelDir))
+      modelDir = llvm::sys::path::parent_path(options.input).str();
+    if (modelDir.empty())
+      modelDir = ".";
+    auto cp = st::Checkpoint::open(options.input);
+    if (!cp)
+      return cp.takeError();
+    checkpoint = std::move(*cp);
+    auto cfg = st::loadModelConfig(modelDir);
+    if (!cfg)
+      return cfg.takeError();
+    config = std::move(*cfg);
+    st::ImportOptions importOptions;
+    importOptions.maxContext = options.maxContext;
+    auto imported = st::importModel(context, *checkpoint, *config, importOptions);
+    if (!imported)
+      return imported.takeError();
+    module = std::move(*imported);
+    llvm::SmallString<256> tokPath(modelDir);
+    llvm::sys::path::append(tokPath, "tokenizer.json");
+    if (llvm::sys::fs::exists(tokPath)) {
+      auto tok = st::importTokenizer(modelDir);
+      if (!tok)
+        return tok.takeError();
+      tokenizer = std::move(*tok);
+    }
+  }
+
+  // 2. Weights.
+  WeightLayout layout;
+  if (!fromMLIR)
+    layout = assignWeightOffsets(*module);
+  if (options.emit == EmitKind::MLIR) {
+    progress.finish();
+    std::error_code ec;
+    llvm::raw_fd_ostream out(options.output.empty() ? "-" : options.output, ec);
+    if (ec)
+      return makeError("cannot write " + options.output + ": " + ec.message());
+    module->print(out);
+    return llvm::Error::success();
+  }
+  auto signature = readSignature(*module);
+  if (!signature)
+    return signature.takeError();
+  signature->weightsBytes = layout.totalBytes;
+  std::string weightsPath = options.output + ".fgw";
+  if (options.embedWeights)
+    weightsPath = options.output + ".embedded.fgw";
+  if (needsWeights) {
+    progress.step(llvm::formatv("packing {0} weights ({1} MB) into {2}",
+                                layout.tensors.size(),
+                                layout.totalBytes / (1024 * 1024), weightsPath)
+                      .str());
+    auto metadata = buildMetadata(*config, *signature,
+                                  tokenizer ? &*tokenizer : nullptr,
+                                  llvm::sys::path::filename(
+                                      llvm::sys::path::remove_leading_dotslash(
+                                          modelDir)));
+    if (llvm::Error err = writeModelFile(
+            weightsPath, nullptr, layout, *checkpoint, metadata,
+            tokenizer ? &*tokenizer : nullptr,
+            [&](double f) { progress.fraction(f); }))
+      return err;
+  }
+
+  // 3. Lowering.
+  progress.step("lowering to LLVM");
+  PassManager pm(&context);
+  llm::CPUPipelineOptions pipelineOptions;
+  pipelineOptions.vectorWidth = options.vectorWidth;
+  pipelineOptions.openmp = options.openmp;
+  llm::buildLLMToLLVMCPUPipeline(pm, pipelineOptions);
+  if (failed(pm.run(*module)))
+    return makeError("lowering " + options.input + " failed");
+
+  // 4. Code generation.
+  bool exe = options.emit == EmitKind::Executable;
+  std::string objectPath = exe ? options.output + ".o" : options.output;
+  progress.step(options.emit == EmitKind::LLVMIR ? "emitting LLVM IR"
+                                                  : "generating host code");
+  if (llvm::Error err = emitHostCode(*module, objectPath,
+                                     options.emit == EmitKind::LLVMIR))
+    return err;
+
+  // 5. Link.
+  if (exe) {
+    progress.step("linking " + options.output);
+    llvm::Error err = linkExecutable(objectPath, *signature,
+                                     options.embedWeights ? weightsPath : "",
+                                     options.output);
+    llvm::sys::fs::remove(objectPath);
+    if (options.embedWeights)
+      llvm::sys::fs::remove(weightsPath);
+    if (err)
+      return err;
+  }
+  progress.finish();
+  if (options.progress) {
+    double seconds = std::chrono::duration<double>(
+                         std::chrono::steady_clock::now() - start)
+                         .count();
+    llvm::errs() << llvm::format("llm-compile: wrote %s in %.1f s (peak RSS %ld MB)\n",
+                                 options.output.c_str(), seconds,
+                                 peakRSSMegabytes());
+  }
+  return llvm::Error::success();
+}

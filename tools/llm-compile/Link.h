@@ -1,0 +1,33 @@
+//===- Link.h - Link a model object with the runtime ------------*- C++ -*-===//
+//
+// Part of Frugal.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef FRUGAL_TOOLS_LLM_COMPILE_LINK_H
+#define FRUGAL_TOOLS_LLM_COMPILE_LINK_H
+
+#include "llvm/Support/Error.h"
+
+#include <cstdint>
+#include <string>
+
+namespace frugal {
+
+/// Shapes the C-ABI entry point needs to describe its memrefs.
+struct ForwardSignature {
+  int64_t vocab = 0;
+  int64_t kvLayers = 0, kvHeads = 0, kvMaxSeq = 0, kvHeadDim = 0;
+  int64_t weightsBytes = 0;
+};
+
+/// Links `objectPath` with the runtime (and, when `embeddedWeights` is
+/// non-empty, that model file as a read-only section) into `output`.
+llvm::Error linkExecutable(const std::string &objectPath,
+                           const ForwardSignature &signature,
+                           const std::string &embeddedWeights,
+                           const std::string &output);
+
+} // namespace frugal
+
+#endif // FRUGAL_TOOLS_LLM_COMPILE_LINK_H

@@ -1,0 +1,116 @@
+//===- WeightPacker.cpp - Lay out and write the weights file ---------------===//
+//
+// Part of Frugal.
+//
+//===----------------------------------------------------------------------===//
+
+#include "tools/llm-compile/WeightPacker.h"
+
+#include "dialects/LLM/IR/LLMDialect.h"
+#include "frontends/safetensors/Convert.h"
+#include "llmrt/ModelFile.h"
+
+#include "mlir/IR/Builders.h"
+
+using namespace mlir;
+using namespace frugal;
+
+WeightLayout frugal::assignWeightOffsets(ModuleOp module) {
+  WeightLayout layout;
+  llvm::StringMap<int64_t> offsets;
+  Builder b(module.getContext());
+  module.walk([&](llm::WeightOp op) {
+    auto it = offsets.find(op.getName());
+    if (it == offsets.end()) {
+      int64_t n = op.getResult().getType().getNumElements();
+      int64_t offset = layout.totalBytes;
+      layout.tensors.push_back({op.getName().str(), offset, n});
+      int64_t bytes = n * 4;
+      layout.totalBytes = (offset + bytes + 63) / 64 * 64;
+      it = offsets.insert({op.getName(), offset}).first;
+    }
+    op.setOffsetAttr(b.getI64IntegerAttr(it->second));
+  });
+  return layout;
+}
+
+namespace {
+/// Streams the f32 blob tensor by tensor into the model file.
+struct BlobStreamer {
+  const WeightLayout &layout;
+  const frugal::safetensors::Checkpoint &checkpoint;
+  const std::function<void(double)> &progress;
+  std::string error;
+
+  bool operator()(llmrt::ByteSink &sink) {
+    std::vector<float> buffer;
+    int64_t written = 0;
+    static const char zeros[64] = {};
+    for (const PackedTensor &t : layout.tensors) {
+      if (written < t.offset) {
+        if (!sink.write(zeros, t.offset - written))
+          return fail("write error");
+        written = t.offset;
+      }
+      auto info = checkpoint.require(t.name);
+      if (!info)
+        return fail(llvm::toString(info.takeError()));
+      if ((*info)->numElements() != t.numElements)
+        return fail("tensor " + t.name + ": expected " +
+                    std::to_string(t.numElements) + " elements, found " +
+                    std::to_string((*info)->numElements()));
+      buffer.resize(t.numElements);
+      if (llvm::Error err = frugal::safetensors::readAsF32(**info, buffer))
+        return fail(llvm::toString(std::move(err)));
+      if (!sink.write(buffer.data(), buffer.size() * sizeof(float)))
+        return fail("write error");
+      written += t.numElements * 4;
+      if (progress)
+        progress(static_cast<double>(written) /
+                 static_cast<double>(std::max<int64_t>(1, layout.totalBytes)));
+    }
+    if (written < layout.totalBytes &&
+        !sink.write(zeros, layout.totalBytes - written))
+      return fail("write error");
+    return true;
+  }
+  bool fail(std::string message) {
+    error = std::move(message);
+    return false;
+  }
+};
+} // namespace
+
+llvm::Error frugal::writeModelFile(
+    const std::string &path, std::vector<uint8_t> *memory,
+    const WeightLayout &layout, const frugal::safetensors::Checkpoint &checkpoint,
+    const std::vector<std::pair<std::string, std::string>> &metadata,
+    const frugal::safetensors::TokenizerData *tokenizer,
+    const std::function<void(double)> &progress) {
+  llmrt::ModelFileWriter writer;
+  for (const auto &[key, value] : metadata)
+    writer.setMetadata(key, value);
+  if (tokenizer) {
+    for (size_t i = 0; i < tokenizer->tokens.size(); ++i) {
+      llmrt::TokenEntry entry;
+      entry.bytes = tokenizer->tokens[i];
+      entry.kind = tokenizer->kinds[i] == frugal::safetensors::kTokenSpecial
+                       ? llmrt::TokenKind::Special
+                       : llmrt::TokenKind::Normal;
+      writer.tokenizer.tokens.push_back(std::move(entry));
+    }
+    writer.tokenizer.merges = tokenizer->merges;
+  }
+  BlobStreamer streamer{layout, checkpoint, progress, {}};
+  auto blob = [&](llmrt::ByteSink &sink) { return streamer(sink); };
+  std::string error =
+      memory ? writer.writeMemory(*memory, layout.totalBytes, blob)
+             : writer.writeFile(path, layout.totalBytes, blob);
+  if (!streamer.error.empty())
+    error = streamer.error;
+  if (!error.empty())
+    return llvm::createStringError(llvm::inconvertibleErrorCode(),
+                                   "writing the weights of " + path + ": " +
+                                       error);
+  return llvm::Error::success();
+}

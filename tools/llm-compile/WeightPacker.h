@@ -1,0 +1,52 @@
+//===- WeightPacker.h - Lay out and write the weights file ------*- C++ -*-===//
+//
+// Part of Frugal.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef FRUGAL_TOOLS_LLM_COMPILE_WEIGHTPACKER_H
+#define FRUGAL_TOOLS_LLM_COMPILE_WEIGHTPACKER_H
+
+#include "frontends/safetensors/Checkpoint.h"
+#include "frontends/safetensors/Tokenizer.h"
+
+#include "mlir/IR/BuiltinOps.h"
+#include "llvm/Support/Error.h"
+
+#include <functional>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace frugal {
+
+/// One tensor of the packed blob.
+struct PackedTensor {
+  std::string name;
+  int64_t offset = 0;       ///< Byte offset in the blob, 64-aligned.
+  int64_t numElements = 0;  ///< f32 elements.
+};
+
+/// The packed weights: every distinct `llm.weight` of the module, as f32, at
+/// 64-byte-aligned offsets. Assigning offsets sets the ops' `at` attribute.
+struct WeightLayout {
+  std::vector<PackedTensor> tensors;
+  int64_t totalBytes = 0;
+};
+
+/// Assigns offsets to every llm.weight of `module` (same name, same offset).
+WeightLayout assignWeightOffsets(mlir::ModuleOp module);
+
+/// Writes the model file (metadata, tokenizer, blob converted from the
+/// checkpoint) to `path`, or appends its bytes to `memory` when non-null.
+/// `progress` is called with the fraction of the blob written.
+llvm::Error writeModelFile(
+    const std::string &path, std::vector<uint8_t> *memory,
+    const WeightLayout &layout, const frugal::safetensors::Checkpoint &checkpoint,
+    const std::vector<std::pair<std::string, std::string>> &metadata,
+    const frugal::safetensors::TokenizerData *tokenizer,
+    const std::function<void(double)> &progress);
+
+} // namespace frugal
+
+#endif // FRUGAL_TOOLS_LLM_COMPILE_WEIGHTPACKER_H
