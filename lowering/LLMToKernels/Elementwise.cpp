@@ -16,9 +16,6 @@ using namespace mlir::llm::kernels;
 
 namespace {
 
-using ScalarFn =
-    llvm::function_ref<Value(OpBuilder &, Location, Value, Value)>;
-
 /// Applies `fn` (elementwise; works on scalars and vectors) to a flat range.
 void flatMap(OpBuilder &b, Location loc, ValueRange inputs, Value out,
              int64_t width,
@@ -44,9 +41,11 @@ void flatMap(OpBuilder &b, Location loc, ValueRange inputs, Value out,
       });
 }
 
-/// out[idx] = fn(lhs[bcast(idx)], rhs[bcast(idx)]) with scalar loops.
-void broadcastLoops(OpBuilder &b, Location loc, Value lhs, Value rhs, Value out,
-                    ScalarFn fn) {
+/// out[idx] = fn(inputs[bcast(idx)]...) with scalar loops (any element
+/// types, numpy broadcasting of static size-1 dimensions).
+void broadcastLoops(
+    OpBuilder &b, Location loc, ValueRange inputs, Value out,
+    llvm::function_ref<Value(OpBuilder &, Location, ValueRange)> fn) {
   auto outType = cast<MemRefType>(out.getType());
   int64_t rank = outType.getRank();
   SmallVector<Value> ivs;
@@ -64,9 +63,11 @@ void broadcastLoops(OpBuilder &b, Location loc, Value lhs, Value rhs, Value out,
   std::function<void(OpBuilder &, Location, int64_t)> build =
       [&](OpBuilder &nb, Location l, int64_t d) {
         if (d == rank) {
-          Value x = memref::LoadOp::create(nb, l, lhs, operandIndices(nb, l, lhs));
-          Value y = memref::LoadOp::create(nb, l, rhs, operandIndices(nb, l, rhs));
-          memref::StoreOp::create(nb, l, fn(nb, l, x, y), out, ivs);
+          SmallVector<Value> loaded;
+          for (Value in : inputs)
+            loaded.push_back(
+                memref::LoadOp::create(nb, l, in, operandIndices(nb, l, in)));
+          memref::StoreOp::create(nb, l, fn(nb, l, loaded), out, ivs);
           return;
         }
         forLoop(nb, l, cIdx(nb, l, 0), dimOf(nb, l, out, d), 1,
@@ -79,6 +80,29 @@ void broadcastLoops(OpBuilder &b, Location loc, Value lhs, Value rhs, Value out,
   build(b, loc, 0);
 }
 
+/// Dynamic result sizes of an elementwise op: from the first operand of full
+/// rank whose dimension is not a broadcast 1.
+SmallVector<Value> elementwiseDynSizes(OpBuilder &b, Location loc,
+                                       MemRefType resultType,
+                                       ValueRange operands) {
+  SmallVector<Value> sizes;
+  for (int64_t d = 0; d < resultType.getRank(); ++d) {
+    if (!resultType.isDynamicDim(d))
+      continue;
+    Value size;
+    for (Value operand : operands) {
+      auto type = cast<MemRefType>(operand.getType());
+      int64_t od = d - (resultType.getRank() - type.getRank());
+      if (od >= 0 && type.isDynamicDim(od)) {
+        size = dimOf(b, loc, operand, od);
+        break;
+      }
+    }
+    sizes.push_back(size);
+  }
+  return sizes;
+}
+
 template <typename OpTy, typename ArithOp>
 struct BinaryToKernel : public KernelPattern<OpTy> {
   using KernelPattern<OpTy>::KernelPattern;
@@ -89,10 +113,6 @@ struct BinaryToKernel : public KernelPattern<OpTy> {
     Value lhs = adaptor.getLhs(), rhs = adaptor.getRhs();
     auto lhsType = cast<MemRefType>(lhs.getType());
     auto rhsType = cast<MemRefType>(rhs.getType());
-    // The result's dynamic extents come from an operand of full rank.
-    Value shapeSource = lhsType.getRank() == resultType.getRank() ? lhs : rhs;
-    SmallVector<int64_t> dims = llvm::to_vector(
-        llvm::seq<int64_t>(0, resultType.getRank()));
     std::string name = ("__llm_" + op->getName().stripDialect() +
                         mangle(TypeRange{lhsType, rhsType}))
                            .str();
@@ -100,15 +120,16 @@ struct BinaryToKernel : public KernelPattern<OpTy> {
     auto fn = [](OpBuilder &b, Location l, Value x, Value y) -> Value {
       return ArithOp::create(b, l, x, y);
     };
-    bool sameShape = lhsType.getShape() == resultType.getShape() &&
+    bool f32 = resultType.getElementType().isF32();
+    bool sameShape = f32 && lhsType.getShape() == resultType.getShape() &&
                      rhsType.getShape() == resultType.getShape();
     int64_t lastDim = resultType.getShape().back();
-    bool rowBias = lhsType.getShape() == resultType.getShape() &&
+    bool rowBias = f32 && lhsType.getShape() == resultType.getShape() &&
                    rhsType.getRank() == 1 && rhsType.getDimSize(0) == lastDim &&
                    !ShapedType::isDynamic(lastDim);
     emitKernelCall(
         rewriter, op, name, {lhs, rhs}, resultType,
-        dynSizesFrom(rewriter, op.getLoc(), resultType, shapeSource, dims),
+        elementwiseDynSizes(rewriter, op.getLoc(), resultType, {lhs, rhs}),
         [&](OpBuilder &b, Location loc, ValueRange args) {
           if (sameShape) {
             flatMap(b, loc, {args[0], args[1]}, args[2], width,
@@ -143,7 +164,10 @@ struct BinaryToKernel : public KernelPattern<OpTy> {
                     });
             return;
           }
-          broadcastLoops(b, loc, args[0], args[1], args[2], fn);
+          broadcastLoops(b, loc, {args[0], args[1]}, args[2],
+                         [&](OpBuilder &nb, Location l, ValueRange vs) {
+                           return fn(nb, l, vs[0], vs[1]);
+                         });
         });
     return success();
   }
@@ -186,6 +210,35 @@ Value gelu(OpBuilder &b, Location loc, Value x, bool tanhForm) {
   return arith::MulFOp::create(b, loc, half, onePlus);
 }
 
+/// The math of each unary op, on a scalar or a vector.
+Value applyUnary(SiluOp, OpBuilder &b, Location l, Value x) { return silu(b, l, x); }
+Value applyUnary(GeluOp op, OpBuilder &b, Location l, Value x) {
+  return gelu(b, l, x, op.getTanh());
+}
+Value applyUnary(SqrtOp, OpBuilder &b, Location l, Value x) {
+  return math::SqrtOp::create(b, l, x);
+}
+Value applyUnary(ReciprocalOp, OpBuilder &b, Location l, Value x) {
+  return arith::DivFOp::create(b, l, splatLike(b, l, x, 1.0f), x);
+}
+Value applyUnary(TanhOp, OpBuilder &b, Location l, Value x) {
+  return math::TanhOp::create(b, l, x);
+}
+Value applyUnary(ErfOp, OpBuilder &b, Location l, Value x) {
+  return math::ErfOp::create(b, l, x);
+}
+Value applyUnary(SigmoidOp, OpBuilder &b, Location l, Value x) {
+  Value e = math::ExpOp::create(b, l, arith::NegFOp::create(b, l, x));
+  Value denom = arith::AddFOp::create(b, l, splatLike(b, l, x, 1.0f), e);
+  return arith::DivFOp::create(b, l, splatLike(b, l, x, 1.0f), denom);
+}
+Value applyUnary(ExpOp, OpBuilder &b, Location l, Value x) {
+  return math::ExpOp::create(b, l, x);
+}
+Value applyUnary(NegOp, OpBuilder &b, Location l, Value x) {
+  return arith::NegFOp::create(b, l, x);
+}
+
 template <typename OpTy>
 struct UnaryToKernel : public KernelPattern<OpTy> {
   using KernelPattern<OpTy>::KernelPattern;
@@ -193,11 +246,12 @@ struct UnaryToKernel : public KernelPattern<OpTy> {
   matchAndRewrite(OpTy op, typename OpTy::Adaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
     MemRefType resultType = this->convertedResultType(op);
-    bool tanhForm = false;
+    if (!resultType.getElementType().isF32())
+      return op.emitOpError("the CPU lowering computes in f32 only");
+    std::string variant;
     if constexpr (std::is_same_v<OpTy, GeluOp>)
-      tanhForm = op.getTanh();
-    std::string name = ("__llm_" + op->getName().stripDialect() +
-                        (tanhForm ? "_tanh" : "") +
+      variant = op.getTanh() ? "_tanh" : "";
+    std::string name = ("__llm_" + op->getName().stripDialect() + variant +
                         mangle(TypeRange{adaptor.getInput().getType()}))
                            .str();
     SmallVector<int64_t> dims = llvm::to_vector(
@@ -209,11 +263,133 @@ struct UnaryToKernel : public KernelPattern<OpTy> {
         [&](OpBuilder &b, Location loc, ValueRange args) {
           flatMap(b, loc, {args[0]}, args[1], width,
                   [&](OpBuilder &nb, Location l, ValueRange vs) {
-                    if constexpr (std::is_same_v<OpTy, GeluOp>)
-                      return gelu(nb, l, vs[0], tanhForm);
-                    else
-                      return silu(nb, l, vs[0]);
+                    return applyUnary(op, nb, l, vs[0]);
                   });
+        });
+    return success();
+  }
+};
+
+Value compareValues(OpBuilder &b, Location l, ComparePredicate pred, Value x,
+                    Value y) {
+  if (isa<FloatType>(x.getType())) {
+    arith::CmpFPredicate p;
+    switch (pred) {
+    case ComparePredicate::eq: p = arith::CmpFPredicate::OEQ; break;
+    case ComparePredicate::ne: p = arith::CmpFPredicate::UNE; break;
+    case ComparePredicate::lt: p = arith::CmpFPredicate::OLT; break;
+    case ComparePredicate::le: p = arith::CmpFPredicate::OLE; break;
+    case ComparePredicate::gt: p = arith::CmpFPredicate::OGT; break;
+    case ComparePredicate::ge: p = arith::CmpFPredicate::OGE; break;
+    }
+    return arith::CmpFOp::create(b, l, p, x, y);
+  }
+  arith::CmpIPredicate p;
+  switch (pred) {
+  case ComparePredicate::eq: p = arith::CmpIPredicate::eq; break;
+  case ComparePredicate::ne: p = arith::CmpIPredicate::ne; break;
+  case ComparePredicate::lt: p = arith::CmpIPredicate::slt; break;
+  case ComparePredicate::le: p = arith::CmpIPredicate::sle; break;
+  case ComparePredicate::gt: p = arith::CmpIPredicate::sgt; break;
+  case ComparePredicate::ge: p = arith::CmpIPredicate::sge; break;
+  }
+  return arith::CmpIOp::create(b, l, p, x, y);
+}
+
+struct CompareToKernel : public KernelPattern<CompareOp> {
+  using KernelPattern::KernelPattern;
+  LogicalResult
+  matchAndRewrite(CompareOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    MemRefType resultType = convertedResultType(op);
+    ComparePredicate pred = op.getPredicate();
+    std::string name = ("__llm_compare_" + stringifyComparePredicate(pred) +
+                        mangle(TypeRange{adaptor.getLhs().getType(),
+                                         adaptor.getRhs().getType()}))
+                           .str();
+    ValueRange operands = adaptor.getOperands();
+    emitKernelCall(rewriter, op, name, operands, resultType,
+                   elementwiseDynSizes(rewriter, op.getLoc(), resultType, operands),
+                   [&](OpBuilder &b, Location loc, ValueRange args) {
+                     broadcastLoops(b, loc, args.drop_back(), args.back(),
+                                    [&](OpBuilder &nb, Location l, ValueRange vs) {
+                                      return compareValues(nb, l, pred, vs[0], vs[1]);
+                                    });
+                   });
+    return success();
+  }
+};
+
+struct SelectToKernel : public KernelPattern<SelectOp> {
+  using KernelPattern::KernelPattern;
+  LogicalResult
+  matchAndRewrite(SelectOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    MemRefType resultType = convertedResultType(op);
+    ValueRange operands = adaptor.getOperands();
+    std::string name = "__llm_select" + mangle(operands.getTypes());
+    emitKernelCall(rewriter, op, name, operands, resultType,
+                   elementwiseDynSizes(rewriter, op.getLoc(), resultType, operands),
+                   [&](OpBuilder &b, Location loc, ValueRange args) {
+                     broadcastLoops(b, loc, args.drop_back(), args.back(),
+                                    [&](OpBuilder &nb, Location l, ValueRange vs) {
+                                      return arith::SelectOp::create(nb, l, vs[0],
+                                                                     vs[1], vs[2])
+                                          .getResult();
+                                    });
+                   });
+    return success();
+  }
+};
+
+/// Converts a scalar between element types with ONNX Cast semantics.
+Value castValue(OpBuilder &b, Location l, Value x, Type to) {
+  Type from = x.getType();
+  if (from == to)
+    return x;
+  auto fromF = dyn_cast<FloatType>(from), toF = dyn_cast<FloatType>(to);
+  if (to.isInteger(1)) {
+    if (fromF)
+      return arith::CmpFOp::create(b, l, arith::CmpFPredicate::UNE, x,
+                                   arith::ConstantOp::create(b, l, b.getFloatAttr(from, 0.0)));
+    return arith::CmpIOp::create(b, l, arith::CmpIPredicate::ne, x,
+                                 arith::ConstantOp::create(b, l, b.getIntegerAttr(from, 0)));
+  }
+  if (fromF && toF)
+    return fromF.getWidth() < toF.getWidth()
+               ? arith::ExtFOp::create(b, l, to, x).getResult()
+               : arith::TruncFOp::create(b, l, to, x).getResult();
+  if (fromF)
+    return arith::FPToSIOp::create(b, l, to, x);
+  if (toF)
+    return from.isInteger(1) ? arith::UIToFPOp::create(b, l, to, x).getResult()
+                             : arith::SIToFPOp::create(b, l, to, x).getResult();
+  unsigned fw = from.getIntOrFloatBitWidth(), tw = to.getIntOrFloatBitWidth();
+  if (fw < tw)
+    return from.isInteger(1) ? arith::ExtUIOp::create(b, l, to, x).getResult()
+                             : arith::ExtSIOp::create(b, l, to, x).getResult();
+  return arith::TruncIOp::create(b, l, to, x);
+}
+
+struct CastToKernel : public KernelPattern<CastOp> {
+  using KernelPattern::KernelPattern;
+  LogicalResult
+  matchAndRewrite(CastOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    MemRefType resultType = convertedResultType(op);
+    std::string name = "__llm_cast" + mangle(TypeRange{adaptor.getInput().getType(),
+                                                       resultType});
+    SmallVector<int64_t> dims = llvm::to_vector(
+        llvm::seq<int64_t>(0, resultType.getRank()));
+    Type to = resultType.getElementType();
+    emitKernelCall(
+        rewriter, op, name, {adaptor.getInput()}, resultType,
+        dynSizesFrom(rewriter, op.getLoc(), resultType, adaptor.getInput(), dims),
+        [&](OpBuilder &b, Location loc, ValueRange args) {
+          broadcastLoops(b, loc, {args[0]}, args[1],
+                         [&](OpBuilder &nb, Location l, ValueRange vs) {
+                           return castValue(nb, l, vs[0], to);
+                         });
         });
     return success();
   }
@@ -225,6 +401,14 @@ void kernels::populateElementwiseKernelPatterns(const TypeConverter &converter,
                                                 RewritePatternSet &patterns,
                                                 const KernelOptions &options) {
   patterns.add<BinaryToKernel<AddOp, arith::AddFOp>,
-               BinaryToKernel<MulOp, arith::MulFOp>, UnaryToKernel<SiluOp>,
-               UnaryToKernel<GeluOp>>(converter, patterns.getContext(), options);
+               BinaryToKernel<MulOp, arith::MulFOp>,
+               BinaryToKernel<SubOp, arith::SubFOp>,
+               BinaryToKernel<DivOp, arith::DivFOp>,
+               BinaryToKernel<PowOp, math::PowFOp>, UnaryToKernel<SiluOp>,
+               UnaryToKernel<GeluOp>, UnaryToKernel<SqrtOp>,
+               UnaryToKernel<ReciprocalOp>, UnaryToKernel<TanhOp>,
+               UnaryToKernel<ErfOp>, UnaryToKernel<SigmoidOp>,
+               UnaryToKernel<ExpOp>, UnaryToKernel<NegOp>, CompareToKernel,
+               SelectToKernel, CastToKernel>(converter, patterns.getContext(),
+                                             options);
 }

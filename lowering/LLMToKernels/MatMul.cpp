@@ -179,6 +179,55 @@ void buildPlainMatmul(OpBuilder &b, Location loc, ValueRange args,
           });
 }
 
+/// Kernel body for batched matmuls (rhs with batch dimensions, or a rhs
+/// with dynamic extents): scalar loops, one dot product per output element.
+void buildGenericMatmul(OpBuilder &b, Location loc, ValueRange args,
+                        bool transposed) {
+  Value a = args[0], w = args[1], c = args[2];
+  auto cType = cast<MemRefType>(c.getType());
+  int64_t rank = cType.getRank();
+  int64_t rhsRank = cast<MemRefType>(w.getType()).getRank();
+  Value k = dimOf(b, loc, a, rank - 1);
+  SmallVector<Value> ivs;
+  std::function<void(OpBuilder &, Location, int64_t)> build =
+      [&](OpBuilder &nb, Location l, int64_t d) {
+        if (d == rank) {
+          Value m = ivs[rank - 2], n = ivs[rank - 1];
+          auto loop = scf::ForOp::create(
+              nb, l, cIdx(nb, l, 0), k, cIdx(nb, l, 1),
+              ValueRange{cF32(nb, l, 0.0f)},
+              [&](OpBuilder &fb, Location fl, Value kv, ValueRange acc) {
+                SmallVector<Value> aIdx(ArrayRef<Value>(ivs).take_front(rank - 2));
+                aIdx.push_back(m);
+                aIdx.push_back(kv);
+                SmallVector<Value> wIdx(
+                    ArrayRef<Value>(ivs).slice(rank - rhsRank, rhsRank - 2));
+                if (transposed) {
+                  wIdx.push_back(n);
+                  wIdx.push_back(kv);
+                } else {
+                  wIdx.push_back(kv);
+                  wIdx.push_back(n);
+                }
+                Value x = memref::LoadOp::create(fb, fl, a, aIdx);
+                Value y = memref::LoadOp::create(fb, fl, w, wIdx);
+                Value p = arith::MulFOp::create(fb, fl, x, y);
+                scf::YieldOp::create(fb, fl,
+                                     ValueRange{arith::AddFOp::create(fb, fl, acc[0], p)});
+              });
+          memref::StoreOp::create(nb, l, loop.getResult(0), c, ivs);
+          return;
+        }
+        forLoop(nb, l, cIdx(nb, l, 0), dimOf(nb, l, c, d), 1,
+                [&](OpBuilder &ib, Location il, Value iv) {
+                  ivs.push_back(iv);
+                  build(ib, il, d + 1);
+                  ivs.pop_back();
+                });
+      };
+  build(b, loc, 0);
+}
+
 struct MatmulToKernel : public KernelPattern<MatmulOp> {
   using KernelPattern::KernelPattern;
 
@@ -189,23 +238,30 @@ struct MatmulToKernel : public KernelPattern<MatmulOp> {
     auto rhsType = cast<MemRefType>(adaptor.getRhs().getType());
     if (!lhsType.getElementType().isF32())
       return rewriter.notifyMatchFailure(op, "CPU kernels compute in f32");
-    if (rhsType.getRank() != 2 || !rhsType.hasStaticShape())
-      return op.emitOpError("the CPU lowering supports a static rank-2 rhs "
-                            "(a weight) only");
+    bool generic = rhsType.getRank() != 2 || !rhsType.hasStaticShape();
     MemRefType resultType = convertedResultType(op);
     bool transposed = op.getTransposeB();
     std::string name = (transposed ? "__llm_matmul_tb" : "__llm_matmul") +
                        mangle(TypeRange{lhsType, rhsType});
-    SmallVector<int64_t> srcDims;
-    for (int64_t i = 0; i < resultType.getRank(); ++i)
-      srcDims.push_back(i);
-    SmallVector<Value> dyn = dynSizesFrom(rewriter, op.getLoc(), resultType,
-                                          adaptor.getLhs(), srcDims);
+    // Dynamic result extents: leading ones from lhs, N from rhs.
+    SmallVector<Value> dyn;
+    int64_t rank = resultType.getRank(), rhsRank = rhsType.getRank();
+    for (int64_t i = 0; i < rank; ++i) {
+      if (!resultType.isDynamicDim(i))
+        continue;
+      if (i < rank - 1)
+        dyn.push_back(dimOf(rewriter, op.getLoc(), adaptor.getLhs(), i));
+      else
+        dyn.push_back(dimOf(rewriter, op.getLoc(), adaptor.getRhs(),
+                            transposed ? rhsRank - 2 : rhsRank - 1));
+    }
     int64_t width = options.vectorWidth;
     emitKernelCall(rewriter, op, name, {adaptor.getLhs(), adaptor.getRhs()},
                    resultType, dyn,
                    [&](OpBuilder &b, Location loc, ValueRange args) {
-                     if (transposed)
+                     if (generic)
+                       buildGenericMatmul(b, loc, args, transposed);
+                     else if (transposed)
                        buildTransposedMatmul(b, loc, args, width);
                      else
                        buildPlainMatmul(b, loc, args, width);

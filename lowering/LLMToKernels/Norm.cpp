@@ -180,6 +180,80 @@ struct LayerNormToKernel : public KernelPattern<LayerNormOp> {
 
 struct SoftmaxToKernel : public KernelPattern<SoftmaxOp> {
   using KernelPattern::KernelPattern;
+
+  /// Softmax along an inner axis: scalar loops over the other dimensions,
+  /// three passes along the axis.
+  LogicalResult lowerAlongAxis(SoftmaxOp op, OpAdaptor adaptor,
+                               ConversionPatternRewriter &rewriter,
+                               MemRefType resultType, int64_t axis) const {
+    std::string name = "__llm_softmax" +
+                       mangle(TypeRange{adaptor.getInput().getType()}) + "_a" +
+                       std::to_string(axis);
+    int64_t rank = resultType.getRank();
+    SmallVector<int64_t> dims = llvm::to_vector(llvm::seq<int64_t>(0, rank));
+    emitKernelCall(
+        rewriter, op, name, {adaptor.getInput()}, resultType,
+        dynSizesFrom(rewriter, op.getLoc(), resultType, adaptor.getInput(), dims),
+        [&](OpBuilder &b, Location loc, ValueRange args) {
+          Value x = args[0], y = args[1];
+          Value n = dimOf(b, loc, x, axis);
+          SmallVector<Value> ivs;
+          std::function<void(OpBuilder &, Location, int64_t)> build =
+              [&](OpBuilder &nb, Location l, int64_t d) {
+                if (d == rank) {
+                  auto at = [&](Value k) {
+                    SmallVector<Value> idx(ivs);
+                    idx.insert(idx.begin() + axis, k);
+                    return idx;
+                  };
+                  auto reduce = [&](float init, bool isMax, bool writeExp,
+                                    Value mx) {
+                    auto loop = scf::ForOp::create(
+                        nb, l, cIdx(nb, l, 0), n, cIdx(nb, l, 1),
+                        ValueRange{cF32(nb, l, init)},
+                        [&](OpBuilder &fb, Location fl, Value k, ValueRange acc) {
+                          Value v = memref::LoadOp::create(fb, fl, x, at(k));
+                          Value r;
+                          if (isMax) {
+                            r = arith::MaxNumFOp::create(fb, fl, acc[0], v);
+                          } else {
+                            Value e = math::ExpOp::create(
+                                fb, fl, arith::SubFOp::create(fb, fl, v, mx));
+                            if (writeExp)
+                              memref::StoreOp::create(fb, fl, e, y, at(k));
+                            r = arith::AddFOp::create(fb, fl, acc[0], e);
+                          }
+                          scf::YieldOp::create(fb, fl, r);
+                        });
+                    return loop.getResult(0);
+                  };
+                  Value mx = reduce(-std::numeric_limits<float>::infinity(),
+                                    true, false, Value());
+                  Value sum = reduce(0.0f, false, true, mx);
+                  Value inv = arith::DivFOp::create(nb, l, cF32(nb, l, 1.0f), sum);
+                  forLoop(nb, l, cIdx(nb, l, 0), n, 1,
+                          [&](OpBuilder &fb, Location fl, Value k) {
+                            Value e = memref::LoadOp::create(fb, fl, y, at(k));
+                            memref::StoreOp::create(
+                                fb, fl, arith::MulFOp::create(fb, fl, e, inv), y,
+                                at(k));
+                          });
+                  return;
+                }
+                if (d == axis)
+                  return build(nb, l, d + 1);
+                forLoop(nb, l, cIdx(nb, l, 0), dimOf(nb, l, x, d), 1,
+                        [&](OpBuilder &ib, Location il, Value iv) {
+                          ivs.push_back(iv);
+                          build(ib, il, d + 1);
+                          ivs.pop_back();
+                        });
+              };
+          build(b, loc, 0);
+        });
+    return success();
+  }
+
   LogicalResult
   matchAndRewrite(SoftmaxOp op, OpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
@@ -189,8 +263,7 @@ struct SoftmaxToKernel : public KernelPattern<SoftmaxOp> {
     if (axis < 0)
       axis += rank;
     if (axis != rank - 1)
-      return op.emitOpError("the CPU lowering supports softmax along the last "
-                            "axis only");
+      return lowerAlongAxis(op, adaptor, rewriter, resultType, axis);
     std::string name =
         "__llm_softmax" + mangle(TypeRange{adaptor.getInput().getType()});
     int64_t width = options.vectorWidth;
@@ -234,11 +307,95 @@ struct SoftmaxToKernel : public KernelPattern<SoftmaxOp> {
   }
 };
 
+struct ReduceMeanToKernel : public KernelPattern<ReduceMeanOp> {
+  using KernelPattern::KernelPattern;
+  LogicalResult
+  matchAndRewrite(ReduceMeanOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    MemRefType resultType = convertedResultType(op);
+    auto inType = cast<MemRefType>(adaptor.getInput().getType());
+    if (!inType.getElementType().isF32())
+      return op.emitOpError("the CPU lowering computes in f32 only");
+    SmallVector<int64_t> axes(op.getAxes());
+    bool keep = op.getKeepdims();
+    std::string name = "__llm_reduce_mean" + mangle(TypeRange{inType}) +
+                       (keep ? "_keep" : "");
+    for (int64_t a : axes)
+      name += "_" + std::to_string(a);
+    // Result dimension -> input dimension.
+    SmallVector<int64_t> outToIn;
+    for (int64_t d = 0; d < inType.getRank(); ++d)
+      if (!llvm::is_contained(axes, d))
+        outToIn.push_back(d);
+      else if (keep)
+        outToIn.push_back(-1);
+    SmallVector<Value> dyn;
+    for (int64_t d = 0; d < resultType.getRank(); ++d)
+      if (resultType.isDynamicDim(d))
+        dyn.push_back(dimOf(rewriter, op.getLoc(), adaptor.getInput(), outToIn[d]));
+    emitKernelCall(
+        rewriter, op, name, {adaptor.getInput()}, resultType, dyn,
+        [&](OpBuilder &b, Location loc, ValueRange args) {
+          Value x = args[0], y = args[1];
+          int64_t inRank = inType.getRank();
+          // Zero the result, accumulate every input element into its slot,
+          // then divide by the number of reduced elements.
+          auto forAll = [&](Value shapeOf, int64_t rank,
+                            llvm::function_ref<void(OpBuilder &, Location, ValueRange)> body) {
+            SmallVector<Value> ivs;
+            std::function<void(OpBuilder &, Location, int64_t)> build =
+                [&](OpBuilder &nb, Location l, int64_t d) {
+                  if (d == rank)
+                    return body(nb, l, ivs);
+                  forLoop(nb, l, cIdx(nb, l, 0), dimOf(nb, l, shapeOf, d), 1,
+                          [&](OpBuilder &ib, Location il, Value iv) {
+                            ivs.push_back(iv);
+                            build(ib, il, d + 1);
+                            ivs.pop_back();
+                          });
+                };
+            build(b, loc, 0);
+          };
+          forAll(y, resultType.getRank(), [&](OpBuilder &nb, Location l, ValueRange ivs) {
+            memref::StoreOp::create(nb, l, cF32(nb, l, 0.0f), y, ivs);
+          });
+          auto outIndices = [&](OpBuilder &nb, Location l, ValueRange ivs) {
+            SmallVector<Value> idx;
+            for (int64_t d = 0; d < inRank; ++d) {
+              if (!llvm::is_contained(axes, d))
+                idx.push_back(ivs[d]);
+              else if (keep)
+                idx.push_back(cIdx(nb, l, 0));
+            }
+            return idx;
+          };
+          forAll(x, inRank, [&](OpBuilder &nb, Location l, ValueRange ivs) {
+            SmallVector<Value> o = outIndices(nb, l, ivs);
+            Value acc = memref::LoadOp::create(nb, l, y, o);
+            Value v = memref::LoadOp::create(nb, l, x, ivs);
+            memref::StoreOp::create(nb, l, arith::AddFOp::create(nb, l, acc, v), y, o);
+          });
+          Value count = cIdx(b, loc, 1);
+          for (int64_t a : axes)
+            count = arith::MulIOp::create(b, loc, count, dimOf(b, loc, x, a));
+          Value countF = arith::UIToFPOp::create(
+              b, loc, b.getF32Type(),
+              arith::IndexCastOp::create(b, loc, b.getI64Type(), count));
+          forAll(y, resultType.getRank(), [&](OpBuilder &nb, Location l, ValueRange ivs) {
+            Value v = memref::LoadOp::create(nb, l, y, ivs);
+            memref::StoreOp::create(nb, l, arith::DivFOp::create(nb, l, v, countF), y, ivs);
+          });
+        });
+    return success();
+  }
+};
+
 } // namespace
 
 void kernels::populateNormKernelPatterns(const TypeConverter &converter,
                                          RewritePatternSet &patterns,
                                          const KernelOptions &options) {
-  patterns.add<RMSNormToKernel, LayerNormToKernel, SoftmaxToKernel>(
+  patterns.add<RMSNormToKernel, LayerNormToKernel, SoftmaxToKernel,
+               ReduceMeanToKernel>(
       converter, patterns.getContext(), options);
 }

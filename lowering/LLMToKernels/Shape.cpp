@@ -233,12 +233,203 @@ struct TransposeToKernel : public KernelPattern<TransposeOp> {
   }
 };
 
+/// A loop nest over every index of `shapeOf`; body gets the indices.
+void forAllIndices(
+    OpBuilder &b, Location loc, Value shapeOf,
+    llvm::function_ref<void(OpBuilder &, Location, ValueRange)> body) {
+  int64_t rank = cast<MemRefType>(shapeOf.getType()).getRank();
+  SmallVector<Value> ivs;
+  std::function<void(OpBuilder &, Location, int64_t)> build =
+      [&](OpBuilder &nb, Location l, int64_t d) {
+        if (d == rank) {
+          body(nb, l, ivs);
+          return;
+        }
+        forLoop(nb, l, cIdx(nb, l, 0), dimOf(nb, l, shapeOf, d), 1,
+                [&](OpBuilder &ib, Location il, Value iv) {
+                  ivs.push_back(iv);
+                  build(ib, il, d + 1);
+                  ivs.pop_back();
+                });
+      };
+  build(b, loc, 0);
+}
+
+Value zeroOf(OpBuilder &b, Location loc, Type type) {
+  if (isa<FloatType>(type))
+    return arith::ConstantOp::create(b, loc, b.getFloatAttr(type, 0.0));
+  return arith::ConstantOp::create(b, loc, b.getIntegerAttr(type, 0));
+}
+
+struct TriluToKernel : public KernelPattern<TriluOp> {
+  using KernelPattern::KernelPattern;
+  LogicalResult
+  matchAndRewrite(TriluOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    MemRefType resultType = convertedResultType(op);
+    bool upper = op.getUpper();
+    int64_t k = static_cast<int64_t>(op.getK());
+    std::string name = "__llm_trilu" +
+                       mangle(TypeRange{adaptor.getInput().getType()}) +
+                       (upper ? "_u" : "_l") + "_k" +
+                       (k < 0 ? "m" + std::to_string(-k) : std::to_string(k));
+    emitKernelCall(
+        rewriter, op, name, {adaptor.getInput()}, resultType,
+        dynSizesFrom(rewriter, op.getLoc(), resultType, adaptor.getInput(),
+                     allDims(resultType)),
+        [&](OpBuilder &b, Location loc, ValueRange args) {
+          Type elem = resultType.getElementType();
+          int64_t rank = resultType.getRank();
+          forAllIndices(b, loc, args[1], [&](OpBuilder &nb, Location l, ValueRange ivs) {
+            Value i = arith::IndexCastOp::create(nb, l, nb.getI64Type(), ivs[rank - 2]);
+            Value j = arith::IndexCastOp::create(nb, l, nb.getI64Type(), ivs[rank - 1]);
+            Value diff = arith::SubIOp::create(nb, l, j, i);
+            Value kv = arith::ConstantOp::create(nb, l, nb.getI64IntegerAttr(k));
+            Value keep = arith::CmpIOp::create(
+                nb, l, upper ? arith::CmpIPredicate::sge : arith::CmpIPredicate::sle,
+                diff, kv);
+            Value x = memref::LoadOp::create(nb, l, args[0], ivs);
+            Value y = arith::SelectOp::create(nb, l, keep, x, zeroOf(nb, l, elem));
+            memref::StoreOp::create(nb, l, y, args[1], ivs);
+          });
+        });
+    return success();
+  }
+};
+
+struct GatherToKernel : public KernelPattern<GatherOp> {
+  using KernelPattern::KernelPattern;
+  LogicalResult
+  matchAndRewrite(GatherOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    MemRefType resultType = convertedResultType(op);
+    auto dataType = cast<MemRefType>(adaptor.getData().getType());
+    auto idxType = cast<MemRefType>(adaptor.getIndices().getType());
+    int64_t axis = static_cast<int64_t>(op.getAxis());
+    int64_t idxRank = idxType.getRank();
+    std::string name = "__llm_gather" +
+                       mangle(TypeRange{dataType, idxType}) + "_a" +
+                       std::to_string(axis);
+    // Result dimension d comes from data (d < axis), indices, or data again.
+    Location loc = op.getLoc();
+    SmallVector<Value> dyn;
+    for (int64_t d = 0; d < resultType.getRank(); ++d) {
+      if (!resultType.isDynamicDim(d))
+        continue;
+      if (d < axis)
+        dyn.push_back(dimOf(rewriter, loc, adaptor.getData(), d));
+      else if (d < axis + idxRank)
+        dyn.push_back(dimOf(rewriter, loc, adaptor.getIndices(), d - axis));
+      else
+        dyn.push_back(dimOf(rewriter, loc, adaptor.getData(), d - idxRank + 1));
+    }
+    emitKernelCall(
+        rewriter, op, name, {adaptor.getData(), adaptor.getIndices()},
+        resultType, dyn, [&](OpBuilder &b, Location kl, ValueRange args) {
+          Value data = args[0], indices = args[1], out = args[2];
+          Value extent = dimOf(b, kl, data, axis);
+          forAllIndices(b, kl, out, [&](OpBuilder &nb, Location l, ValueRange ivs) {
+            Value raw = memref::LoadOp::create(
+                nb, l, indices, ivs.slice(axis, idxRank));
+            Value idx = arith::IndexCastOp::create(nb, l, nb.getIndexType(), raw);
+            // Negative indices count from the end.
+            Value neg = arith::CmpIOp::create(nb, l, arith::CmpIPredicate::slt,
+                                              idx, cIdx(nb, l, 0));
+            idx = arith::SelectOp::create(nb, l, neg,
+                                          arith::AddIOp::create(nb, l, idx, extent),
+                                          idx);
+            SmallVector<Value> dataIdx(ivs.take_front(axis));
+            dataIdx.push_back(idx);
+            llvm::append_range(dataIdx, ivs.drop_front(axis + idxRank));
+            Value v = memref::LoadOp::create(nb, l, data, dataIdx);
+            memref::StoreOp::create(nb, l, v, out, ivs);
+          });
+        });
+    return success();
+  }
+};
+
+struct ConcatToKernel : public KernelPattern<ConcatOp> {
+  using KernelPattern::KernelPattern;
+  LogicalResult
+  matchAndRewrite(ConcatOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    MemRefType resultType = convertedResultType(op);
+    int64_t axis = static_cast<int64_t>(op.getAxis());
+    ValueRange inputs = adaptor.getInputs();
+    std::string name = "__llm_concat" + mangle(inputs.getTypes()) + "_a" +
+                       std::to_string(axis);
+    Location loc = op.getLoc();
+    SmallVector<Value> dyn;
+    for (int64_t d = 0; d < resultType.getRank(); ++d) {
+      if (!resultType.isDynamicDim(d))
+        continue;
+      if (d != axis) {
+        dyn.push_back(dimOf(rewriter, loc, inputs[0], d));
+        continue;
+      }
+      Value total = cIdx(rewriter, loc, 0);
+      for (Value in : inputs)
+        total = arith::AddIOp::create(rewriter, loc, total,
+                                      dimOf(rewriter, loc, in, axis));
+      dyn.push_back(total);
+    }
+    emitKernelCall(rewriter, op, name, inputs, resultType, dyn,
+                   [&](OpBuilder &b, Location kl, ValueRange args) {
+                     Value out = args.back();
+                     Value offset = cIdx(b, kl, 0);
+                     for (Value in : args.drop_back()) {
+                       forAllIndices(b, kl, in, [&](OpBuilder &nb, Location l,
+                                                    ValueRange ivs) {
+                         SmallVector<Value> outIdx(ivs);
+                         outIdx[axis] = arith::AddIOp::create(nb, l, ivs[axis], offset);
+                         Value v = memref::LoadOp::create(nb, l, in, ivs);
+                         memref::StoreOp::create(nb, l, v, out, outIdx);
+                       });
+                       offset = arith::AddIOp::create(b, kl, offset,
+                                                      dimOf(b, kl, in, axis));
+                     }
+                   });
+    return success();
+  }
+};
+
+struct ExpandToKernel : public KernelPattern<ExpandOp> {
+  using KernelPattern::KernelPattern;
+  LogicalResult
+  matchAndRewrite(ExpandOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    MemRefType resultType = convertedResultType(op);
+    auto inType = cast<MemRefType>(adaptor.getInput().getType());
+    int64_t offset = resultType.getRank() - inType.getRank();
+    std::string name = "__llm_expand" + mangle(TypeRange{inType, resultType});
+    SmallVector<Value> dyn;
+    for (int64_t d = 0; d < resultType.getRank(); ++d)
+      if (resultType.isDynamicDim(d))
+        dyn.push_back(dimOf(rewriter, op.getLoc(), adaptor.getInput(), d - offset));
+    emitKernelCall(rewriter, op, name, {adaptor.getInput()}, resultType, dyn,
+                   [&](OpBuilder &b, Location kl, ValueRange args) {
+                     gatherLoops(b, kl, args[0], args[1],
+                                 [&](OpBuilder &nb, Location l, ValueRange ivs) {
+                                   SmallVector<Value> idx;
+                                   for (int64_t d = 0; d < inType.getRank(); ++d)
+                                     idx.push_back(inType.getDimSize(d) == 1
+                                                       ? cIdx(nb, l, 0)
+                                                       : ivs[d + offset]);
+                                   return idx;
+                                 });
+                   });
+    return success();
+  }
+};
+
 } // namespace
 
 void kernels::populateShapeKernelPatterns(const TypeConverter &converter,
                                           RewritePatternSet &patterns,
                                           const KernelOptions &options) {
   patterns.add<EmbedToKernel, PositionIdsToKernel, SliceToKernel,
-               ReshapeToKernel, TransposeToKernel>(
+               ReshapeToKernel, TransposeToKernel, TriluToKernel,
+               GatherToKernel, ConcatToKernel, ExpandToKernel>(
       converter, patterns.getContext(), options);
 }

@@ -13,5 +13,6 @@ include "dialects/LLM/IR/LLMAttrs.td"
 include "dialects/LLM/IR/LLMTypes.td"
 include "dialects/LLM/IR/LLMInterfaces.td"
 include "dialects/LLM/IR/LLMOps.td"
+include "dialects/LLM/IR/LLMTensorOps.td"
 
 #endif // FRUGAL_LLM_TD

@@ -166,3 +166,70 @@ OpCost ReshapeOp::getCost(const CostContext &) { return {}; }
 OpCost TransposeOp::getCost(const CostContext &ctx) {
   return streamingCost(*this, 0, ctx);
 }
+
+//===----------------------------------------------------------------------===//
+// Generic tensor ops
+//===----------------------------------------------------------------------===//
+
+OpCost SubOp::getCost(const CostContext &ctx) {
+  return streamingCost(*this, numElements(getResult(), ctx), ctx);
+}
+OpCost DivOp::getCost(const CostContext &ctx) {
+  return streamingCost(*this, numElements(getResult(), ctx), ctx);
+}
+// pow = exp(b * log(a)): two transcendentals and a multiply.
+OpCost PowOp::getCost(const CostContext &ctx) {
+  return streamingCost(*this, 3 * numElements(getResult(), ctx), ctx);
+}
+OpCost CompareOp::getCost(const CostContext &ctx) {
+  return streamingCost(*this, numElements(getResult(), ctx), ctx);
+}
+OpCost SelectOp::getCost(const CostContext &ctx) {
+  return streamingCost(*this, numElements(getResult(), ctx), ctx);
+}
+OpCost SqrtOp::getCost(const CostContext &ctx) {
+  return streamingCost(*this, numElements(getResult(), ctx), ctx);
+}
+OpCost ReciprocalOp::getCost(const CostContext &ctx) {
+  return streamingCost(*this, numElements(getResult(), ctx), ctx);
+}
+OpCost TanhOp::getCost(const CostContext &ctx) {
+  return streamingCost(*this, numElements(getResult(), ctx), ctx);
+}
+OpCost ErfOp::getCost(const CostContext &ctx) {
+  return streamingCost(*this, numElements(getResult(), ctx), ctx);
+}
+// negate, exp, add, divide.
+OpCost SigmoidOp::getCost(const CostContext &ctx) {
+  return streamingCost(*this, 4 * numElements(getResult(), ctx), ctx);
+}
+OpCost ExpOp::getCost(const CostContext &ctx) {
+  return streamingCost(*this, numElements(getResult(), ctx), ctx);
+}
+OpCost NegOp::getCost(const CostContext &ctx) {
+  return streamingCost(*this, numElements(getResult(), ctx), ctx);
+}
+OpCost CastOp::getCost(const CostContext &ctx) {
+  return streamingCost(*this, numElements(getResult(), ctx), ctx);
+}
+OpCost TriluOp::getCost(const CostContext &ctx) {
+  return streamingCost(*this, 0, ctx);
+}
+OpCost ReduceMeanOp::getCost(const CostContext &ctx) {
+  // One add per input element, one divide per output.
+  return streamingCost(*this,
+                       numElements(getInput(), ctx) +
+                           numElements(getResult(), ctx),
+                       ctx);
+}
+// Data movement: the gathered/copied result is read and written.
+OpCost GatherOp::getCost(const CostContext &ctx) {
+  int64_t bytes = getTensorBytes(getResult(), ctx);
+  return {0, bytes + getTensorBytes(getIndices(), ctx), bytes};
+}
+OpCost ConcatOp::getCost(const CostContext &ctx) {
+  return streamingCost(*this, 0, ctx);
+}
+OpCost ExpandOp::getCost(const CostContext &ctx) {
+  return streamingCost(*this, 0, ctx);
+}

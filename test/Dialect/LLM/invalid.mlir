@@ -557,3 +557,147 @@ func.func @slice_from_end(%x: tensor<2x?xf32>) {
   %0 = llm.slice %x {axis = 1 : i64, start = -1 : i64} : tensor<2x?xf32> -> tensor<2x2xf32>
   return
 }
+
+// -----
+
+func.func @trilu_rank(%x: tensor<8xf32>) {
+  // expected-error @+1 {{input must have rank >= 2}}
+  %0 = llm.trilu %x : tensor<8xf32>
+  return
+}
+
+// -----
+
+func.func @reduce_mean_no_axes(%x: tensor<2x8xf32>) {
+  // expected-error @+1 {{needs at least one axis}}
+  %0 = llm.reduce_mean %x {axes = array<i64>} : tensor<2x8xf32> -> tensor<2x8xf32>
+  return
+}
+
+// -----
+
+func.func @reduce_mean_axis(%x: tensor<2x8xf32>) {
+  // expected-error @+1 {{axis 2 is out of range for rank 2}}
+  %0 = llm.reduce_mean %x {axes = array<i64: 2>} : tensor<2x8xf32> -> tensor<2xf32>
+  return
+}
+
+// -----
+
+func.func @reduce_mean_order(%x: tensor<2x8x4xf32>) {
+  // expected-error @+1 {{axes must be strictly increasing}}
+  %0 = llm.reduce_mean %x {axes = array<i64: 2, 1>} : tensor<2x8x4xf32> -> tensor<2xf32>
+  return
+}
+
+// -----
+
+func.func @reduce_mean_shape(%x: tensor<2x8xf32>) {
+  // expected-error @+1 {{result shape [2] does not match expected [2, 1]}}
+  %0 = llm.reduce_mean %x {axes = array<i64: 1>, keepdims} : tensor<2x8xf32> -> tensor<2xf32>
+  return
+}
+
+// -----
+
+func.func @reduce_mean_type(%x: tensor<2x8xf32>) {
+  // expected-error @+1 {{result element type must match the input's}}
+  %0 = llm.reduce_mean %x {axes = array<i64: 1>} : tensor<2x8xf32> -> tensor<2xf16>
+  return
+}
+
+// -----
+
+func.func @gather_axis(%x: tensor<2x8xf32>, %i: tensor<3xi64>) {
+  // expected-error @+1 {{axis 2 is out of range for rank 2}}
+  %0 = llm.gather %x, %i {axis = 2 : i64} : tensor<2x8xf32>, tensor<3xi64> -> tensor<2x3xf32>
+  return
+}
+
+// -----
+
+func.func @gather_shape(%x: tensor<2x8xf32>, %i: tensor<3xi64>) {
+  // expected-error @+1 {{result shape [2, 8] does not match expected [3, 8]}}
+  %0 = llm.gather %x, %i {axis = 0 : i64} : tensor<2x8xf32>, tensor<3xi64> -> tensor<2x8xf32>
+  return
+}
+
+// -----
+
+func.func @gather_type(%x: tensor<2x8xf32>, %i: tensor<3xi64>) {
+  // expected-error @+1 {{result element type must match the data's}}
+  %0 = llm.gather %x, %i {axis = 0 : i64} : tensor<2x8xf32>, tensor<3xi64> -> tensor<3x8xf16>
+  return
+}
+
+// -----
+
+func.func @concat_empty() {
+  // expected-error @+1 {{needs at least one input}}
+  %0 = "llm.concat"() <{axis = 0 : i64}> : () -> tensor<2xf32>
+  return
+}
+
+// -----
+
+func.func @concat_axis(%a: tensor<2x3xf32>) {
+  // expected-error @+1 {{axis 2 is out of range for rank 2}}
+  %0 = llm.concat %a {axis = 2 : i64} : tensor<2x3xf32> -> tensor<2x3xf32>
+  return
+}
+
+// -----
+
+func.func @concat_rank(%a: tensor<2x3xf32>, %b: tensor<3xf32>) {
+  // expected-error @+1 {{inputs must have the result's rank and element type}}
+  %0 = llm.concat %a, %b {axis = 1 : i64} : tensor<2x3xf32>, tensor<3xf32> -> tensor<2x6xf32>
+  return
+}
+
+// -----
+
+func.func @concat_other_dim(%a: tensor<2x3xf32>, %b: tensor<4x3xf32>) {
+  // expected-error @+1 {{input dimension 0 (4) differs from the result's (2)}}
+  %0 = llm.concat %a, %b {axis = 1 : i64} : tensor<2x3xf32>, tensor<4x3xf32> -> tensor<2x6xf32>
+  return
+}
+
+// -----
+
+func.func @concat_extent(%a: tensor<2x3xf32>, %b: tensor<2x3xf32>) {
+  // expected-error @+1 {{result extent along axis 1 is 7, the inputs sum to 6}}
+  %0 = llm.concat %a, %b {axis = 1 : i64} : tensor<2x3xf32>, tensor<2x3xf32> -> tensor<2x7xf32>
+  return
+}
+
+// -----
+
+func.func @expand_type(%x: tensor<1x4xf32>) {
+  // expected-error @+1 {{result element type must match the input's}}
+  %0 = llm.expand %x : tensor<1x4xf32> -> tensor<3x4xf16>
+  return
+}
+
+// -----
+
+func.func @expand_rank(%x: tensor<1x4xf32>) {
+  // expected-error @+1 {{cannot expand rank 2 to rank 1}}
+  %0 = llm.expand %x : tensor<1x4xf32> -> tensor<4xf32>
+  return
+}
+
+// -----
+
+func.func @expand_dim(%x: tensor<2x4xf32>) {
+  // expected-error @+1 {{input dimension 0 (2) cannot broadcast to 3}}
+  %0 = llm.expand %x : tensor<2x4xf32> -> tensor<3x4xf32>
+  return
+}
+
+// -----
+
+func.func @expand_dynamic(%x: tensor<1x4xf32>) {
+  // expected-error @+1 {{a dynamic result dimension needs a dynamic input dimension to take its extent from}}
+  %0 = llm.expand %x : tensor<1x4xf32> -> tensor<?x4xf32>
+  return
+}

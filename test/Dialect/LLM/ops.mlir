@@ -137,3 +137,47 @@ func.func @positions_and_slices(%t: tensor<1x?xi64>, %start: index, %qkv: tensor
   %3 = llm.weight "wpe" at 4096 : tensor<128x768xf32>
   return %0, %2, %3 : tensor<1x?xi64>, tensor<1x1x768xf32>, tensor<128x768xf32>
 }
+
+// -----
+
+// Generic tensor ops (the vocabulary of ONNX import).
+// CHECK-LABEL: func.func @tensor_ops
+// CHECK: llm.sub %{{.*}}, %{{.*}} : tensor<2x8xf32>, tensor<8xf32> -> tensor<2x8xf32>
+// CHECK: llm.div %{{.*}}, %{{.*}} : tensor<2x8xf32>, tensor<8xf32> -> tensor<2x8xf32>
+// CHECK: llm.pow %{{.*}}, %{{.*}} : tensor<2x8xf32>, tensor<8xf32> -> tensor<2x8xf32>
+// CHECK: llm.compare lt, %{{.*}}, %{{.*}} : tensor<2x8xf32>, tensor<8xf32> -> tensor<2x8xi1>
+// CHECK: llm.select %{{.*}}, %{{.*}}, %{{.*}} : tensor<2x8xi1>, tensor<2x8xf32>, tensor<8xf32> -> tensor<2x8xf32>
+// CHECK: llm.sqrt %{{.*}} : tensor<2x8xf32>
+// CHECK: llm.reciprocal
+// CHECK: llm.tanh
+// CHECK: llm.erf
+// CHECK: llm.sigmoid
+// CHECK: llm.exp
+// CHECK: llm.neg
+// CHECK: llm.cast %{{.*}} : tensor<2x8xf32> -> tensor<2x8xf16>
+// CHECK: llm.trilu %{{.*}} {k = 1 : i64, upper} : tensor<2x8xf32>
+// CHECK: llm.reduce_mean %{{.*}} {axes = array<i64: 1>, keepdims} : tensor<2x8xf32> -> tensor<2x1xf32>
+// CHECK: llm.gather %{{.*}}, %{{.*}} {axis = 1 : i64} : tensor<2x8xf32>, tensor<3xi64> -> tensor<2x3xf32>
+// CHECK: llm.concat %{{.*}}, %{{.*}} {axis = 1 : i64} : tensor<2x8xf32>, tensor<2x3xf32> -> tensor<2x11xf32>
+// CHECK: llm.expand %{{.*}} : tensor<8xf32> -> tensor<3x8xf32>
+func.func @tensor_ops(%a: tensor<2x8xf32>, %b: tensor<8xf32>, %i: tensor<3xi64>) {
+  %0 = llm.sub %a, %b : tensor<2x8xf32>, tensor<8xf32> -> tensor<2x8xf32>
+  %1 = llm.div %a, %b : tensor<2x8xf32>, tensor<8xf32> -> tensor<2x8xf32>
+  %2 = llm.pow %a, %b : tensor<2x8xf32>, tensor<8xf32> -> tensor<2x8xf32>
+  %3 = llm.compare lt, %a, %b : tensor<2x8xf32>, tensor<8xf32> -> tensor<2x8xi1>
+  %4 = llm.select %3, %a, %b : tensor<2x8xi1>, tensor<2x8xf32>, tensor<8xf32> -> tensor<2x8xf32>
+  %5 = llm.sqrt %4 : tensor<2x8xf32>
+  %6 = llm.reciprocal %5 : tensor<2x8xf32>
+  %7 = llm.tanh %6 : tensor<2x8xf32>
+  %8 = llm.erf %7 : tensor<2x8xf32>
+  %9 = llm.sigmoid %8 : tensor<2x8xf32>
+  %10 = llm.exp %9 : tensor<2x8xf32>
+  %11 = llm.neg %10 : tensor<2x8xf32>
+  %12 = llm.cast %11 : tensor<2x8xf32> -> tensor<2x8xf16>
+  %13 = llm.trilu %a {upper, k = 1 : i64} : tensor<2x8xf32>
+  %14 = llm.reduce_mean %a {axes = array<i64: 1>, keepdims} : tensor<2x8xf32> -> tensor<2x1xf32>
+  %15 = llm.gather %a, %i {axis = 1 : i64} : tensor<2x8xf32>, tensor<3xi64> -> tensor<2x3xf32>
+  %16 = llm.concat %a, %15 {axis = 1 : i64} : tensor<2x8xf32>, tensor<2x3xf32> -> tensor<2x11xf32>
+  %17 = llm.expand %b : tensor<8xf32> -> tensor<3x8xf32>
+  return
+}

@@ -1,0 +1,384 @@
+//===- KernelNumericsTest.cpp - CPU kernels against scalar references ------===//
+//
+// Part of Frugal. Each test lowers a small llm function with the CPU
+// pipeline, runs it in the JIT and compares with a straightforward C++
+// reference. Shapes are chosen to hit vector bodies, scalar tails and the
+// register-blocked and remainder paths of the matmul kernel.
+//
+//===----------------------------------------------------------------------===//
+
+#include "tools/llm-run/Runner.h"
+
+#include "dialects/LLM/IR/LLMDialect.h"
+
+#include "mlir/IR/MLIRContext.h"
+#include "mlir/InitAllDialects.h"
+#include "mlir/InitAllExtensions.h"
+#include "mlir/Parser/Parser.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <random>
+
+using namespace mlir;
+using namespace frugal;
+
+namespace {
+
+class KernelTest : public ::testing::Test {
+protected:
+  KernelTest() {
+    DialectRegistry registry;
+    registerAllDialects(registry);
+    registerAllExtensions(registry);
+    registry.insert<llm::LLMDialect>();
+    context.appendDialectRegistry(registry);
+    context.loadAllAvailableDialects();
+  }
+
+  std::vector<HostTensor> run(const std::string &source,
+                              const std::vector<HostTensor> &inputs,
+                              const std::vector<uint8_t> &weights = {}) {
+    auto module = parseSourceString<ModuleOp>(source, &context);
+    EXPECT_TRUE(module) << source;
+    if (!module)
+      return {};
+    auto result = runFunction(*module, "main", inputs, weights);
+    if (!result) {
+      ADD_FAILURE() << llvm::toString(result.takeError());
+      return {};
+    }
+    return *result;
+  }
+
+  std::vector<float> random(size_t n, float scale = 1.0f) {
+    std::uniform_real_distribution<float> dist(-scale, scale);
+    std::vector<float> v(n);
+    for (float &x : v)
+      x = dist(rng);
+    return v;
+  }
+
+  static HostTensor f32(std::vector<int64_t> shape, const std::vector<float> &v) {
+    return HostTensor::fromVector(ElementKind::F32, std::move(shape), v);
+  }
+  static HostTensor i64(std::vector<int64_t> shape, const std::vector<int64_t> &v) {
+    return HostTensor::fromVector(ElementKind::I64, std::move(shape), v);
+  }
+
+  static void expectNear(const std::vector<float> &got,
+                         const std::vector<float> &want, float tol = 1e-4f) {
+    ASSERT_EQ(got.size(), want.size());
+    for (size_t i = 0; i < got.size(); ++i)
+      ASSERT_NEAR(got[i], want[i], tol * (1.0f + std::fabs(want[i])))
+          << "at flat index " << i;
+  }
+
+  MLIRContext context;
+  std::mt19937 rng{1234};
+};
+
+// 2 x 5 rows (both 4-row blocks and a remainder row), N = 7 (a remainder
+// output channel), K = 37 (two vectors and a scalar tail).
+TEST_F(KernelTest, MatmulTransposedBWithTails) {
+  const int64_t rows = 5, n = 7, k = 37;
+  std::vector<float> x = random(2 * rows * k), w = random(n * k);
+  std::vector<uint8_t> blob(w.size() * 4);
+  std::memcpy(blob.data(), w.data(), blob.size());
+  auto out = run(R"(
+    func.func @main(%x: tensor<2x5x37xf32>) -> tensor<2x5x7xf32> {
+      %w = llm.weight "w" at 0 : tensor<7x37xf32>
+      %y = llm.matmul %x, %w transpose_b : tensor<2x5x37xf32>, tensor<7x37xf32> -> tensor<2x5x7xf32>
+      return %y : tensor<2x5x7xf32>
+    })", {f32({2, rows, k}, x)}, blob);
+  ASSERT_EQ(out.size(), 1u);
+  std::vector<float> want(2 * rows * n);
+  for (int64_t r = 0; r < 2 * rows; ++r)
+    for (int64_t j = 0; j < n; ++j) {
+      double s = 0;
+      for (int64_t kk = 0; kk < k; ++kk)
+        s += double(x[r * k + kk]) * w[j * k + kk];
+      want[r * n + j] = float(s);
+    }
+  expectNear(out[0].toVector<float>(), want);
+}
+
+TEST_F(KernelTest, MatmulPlainAndBatched) {
+  std::vector<float> a = random(2 * 3 * 20), b = random(2 * 20 * 18);
+  auto out = run(R"(
+    func.func @main(%a: tensor<2x3x20xf32>, %b: tensor<2x20x18xf32>) -> (tensor<2x3x18xf32>) {
+      %y = llm.matmul %a, %b : tensor<2x3x20xf32>, tensor<2x20x18xf32> -> tensor<2x3x18xf32>
+      return %y : tensor<2x3x18xf32>
+    })", {f32({2, 3, 20}, a), f32({2, 20, 18}, b)});
+  ASSERT_EQ(out.size(), 1u);
+  std::vector<float> want(2 * 3 * 18);
+  for (int bi = 0; bi < 2; ++bi)
+    for (int m = 0; m < 3; ++m)
+      for (int n = 0; n < 18; ++n) {
+        double s = 0;
+        for (int k = 0; k < 20; ++k)
+          s += double(a[(bi * 3 + m) * 20 + k]) * b[(bi * 20 + k) * 18 + n];
+        want[(bi * 3 + m) * 18 + n] = float(s);
+      }
+  expectNear(out[0].toVector<float>(), want);
+
+  // A [K, N] weight: the kernel vectorized along N (18 = 16 + 2).
+  std::vector<float> w = random(20 * 18);
+  std::vector<uint8_t> blob(w.size() * 4);
+  std::memcpy(blob.data(), w.data(), blob.size());
+  auto out2 = run(R"(
+    func.func @main(%a: tensor<2x3x20xf32>) -> tensor<2x3x18xf32> {
+      %w = llm.weight "w" at 0 : tensor<20x18xf32>
+      %y = llm.matmul %a, %w : tensor<2x3x20xf32>, tensor<20x18xf32> -> tensor<2x3x18xf32>
+      return %y : tensor<2x3x18xf32>
+    })", {f32({2, 3, 20}, a)}, blob);
+  ASSERT_EQ(out2.size(), 1u);
+  for (int r = 0; r < 6; ++r)
+    for (int n = 0; n < 18; ++n) {
+      double s = 0;
+      for (int k = 0; k < 20; ++k)
+        s += double(a[r * 20 + k]) * w[k * 18 + n];
+      want[r * 18 + n] = float(s);
+    }
+  expectNear(out2[0].toVector<float>(), want);
+}
+
+TEST_F(KernelTest, NormsAndSoftmax) {
+  const int rows = 3, d = 21;
+  std::vector<float> x = random(rows * d, 2.0f), g = random(d), bias = random(d);
+  auto out = run(R"(
+    func.func @main(%x: tensor<3x21xf32>, %g: tensor<21xf32>, %b: tensor<21xf32>)
+        -> (tensor<3x21xf32>, tensor<3x21xf32>, tensor<3x21xf32>, tensor<3x21xf32>) {
+      %r = llm.rms_norm %x, %g eps = 1.0e-05 : tensor<3x21xf32>, tensor<21xf32>
+      %l = llm.layer_norm %x, %g bias %b eps = 1.0e-05 : tensor<3x21xf32>, tensor<21xf32>, tensor<21xf32>
+      %s = llm.softmax %x : tensor<3x21xf32>
+      %s0 = llm.softmax %x {axis = 0 : i64} : tensor<3x21xf32>
+      return %r, %l, %s, %s0 : tensor<3x21xf32>, tensor<3x21xf32>, tensor<3x21xf32>, tensor<3x21xf32>
+    })", {f32({rows, d}, x), f32({d}, g), f32({d}, bias)});
+  ASSERT_EQ(out.size(), 4u);
+  std::vector<float> rms(rows * d), ln(rows * d), sm(rows * d), sm0(rows * d);
+  for (int r = 0; r < rows; ++r) {
+    double ss = 0, mean = 0, var = 0, mx = -1e30, sum = 0;
+    for (int k = 0; k < d; ++k) {
+      ss += x[r * d + k] * x[r * d + k];
+      mean += x[r * d + k];
+      mx = std::max<double>(mx, x[r * d + k]);
+    }
+    mean /= d;
+    for (int k = 0; k < d; ++k) {
+      var += (x[r * d + k] - mean) * (x[r * d + k] - mean);
+      sum += std::exp(x[r * d + k] - mx);
+    }
+    var /= d;
+    for (int k = 0; k < d; ++k) {
+      rms[r * d + k] = float(x[r * d + k] / std::sqrt(ss / d + 1e-5) * g[k]);
+      ln[r * d + k] = float((x[r * d + k] - mean) / std::sqrt(var + 1e-5) * g[k] + bias[k]);
+      sm[r * d + k] = float(std::exp(x[r * d + k] - mx) / sum);
+    }
+  }
+  for (int k = 0; k < d; ++k) {
+    double mx = -1e30, sum = 0;
+    for (int r = 0; r < rows; ++r)
+      mx = std::max<double>(mx, x[r * d + k]);
+    for (int r = 0; r < rows; ++r)
+      sum += std::exp(x[r * d + k] - mx);
+    for (int r = 0; r < rows; ++r)
+      sm0[r * d + k] = float(std::exp(x[r * d + k] - mx) / sum);
+  }
+  expectNear(out[0].toVector<float>(), rms);
+  expectNear(out[1].toVector<float>(), ln);
+  expectNear(out[2].toVector<float>(), sm);
+  expectNear(out[3].toVector<float>(), sm0);
+}
+
+TEST_F(KernelTest, ElementwiseWithBroadcasting) {
+  std::vector<float> a = random(2 * 3 * 17, 2.0f), b = random(17, 2.0f);
+  for (float &v : b)
+    v = std::fabs(v) + 0.5f;
+  auto out = run(R"(
+    func.func @main(%a: tensor<2x3x17xf32>, %b: tensor<17xf32>)
+        -> (tensor<2x3x17xf32>, tensor<2x3x17xf32>, tensor<2x3x17xf32>, tensor<2x3x17xf32>, tensor<2x3x17xf32>, tensor<2x3x17xf32>) {
+      %s = llm.sub %a, %b : tensor<2x3x17xf32>, tensor<17xf32> -> tensor<2x3x17xf32>
+      %d = llm.div %a, %b : tensor<2x3x17xf32>, tensor<17xf32> -> tensor<2x3x17xf32>
+      %si = llm.silu %a : tensor<2x3x17xf32>
+      %ge = llm.gelu %a : tensor<2x3x17xf32>
+      %gt = llm.gelu %a tanh : tensor<2x3x17xf32>
+      %sg = llm.sigmoid %a : tensor<2x3x17xf32>
+      return %s, %d, %si, %ge, %gt, %sg : tensor<2x3x17xf32>, tensor<2x3x17xf32>, tensor<2x3x17xf32>, tensor<2x3x17xf32>, tensor<2x3x17xf32>, tensor<2x3x17xf32>
+    })", {f32({2, 3, 17}, a), f32({17}, b)});
+  ASSERT_EQ(out.size(), 6u);
+  std::vector<float> s(a.size()), dv(a.size()), si(a.size()), ge(a.size()),
+      gt(a.size()), sg(a.size());
+  for (size_t i = 0; i < a.size(); ++i) {
+    double x = a[i], y = b[i % 17];
+    s[i] = float(x - y);
+    dv[i] = float(x / y);
+    si[i] = float(x / (1 + std::exp(-x)));
+    ge[i] = float(0.5 * x * (1 + std::erf(x / std::sqrt(2.0))));
+    gt[i] = float(0.5 * x * (1 + std::tanh(std::sqrt(2 / M_PI) * (x + 0.044715 * x * x * x))));
+    sg[i] = float(1 / (1 + std::exp(-x)));
+  }
+  expectNear(out[0].toVector<float>(), s);
+  expectNear(out[1].toVector<float>(), dv);
+  expectNear(out[2].toVector<float>(), si, 1e-3f);
+  expectNear(out[3].toVector<float>(), ge, 1e-3f);
+  expectNear(out[4].toVector<float>(), gt, 1e-3f);
+  expectNear(out[5].toVector<float>(), sg, 1e-3f);
+}
+
+TEST_F(KernelTest, CompareSelectCast) {
+  std::vector<float> a = {1, 5, -2, 3, 3, 0}, b = {3, 0, -1};
+  auto out = run(R"(
+    func.func @main(%a: tensor<2x3xf32>, %b: tensor<3xf32>) -> (tensor<2x3xf32>, tensor<2x3xi64>) {
+      %c = llm.compare lt, %a, %b : tensor<2x3xf32>, tensor<3xf32> -> tensor<2x3xi1>
+      %s = llm.select %c, %a, %b : tensor<2x3xi1>, tensor<2x3xf32>, tensor<3xf32> -> tensor<2x3xf32>
+      %i = llm.cast %s : tensor<2x3xf32> -> tensor<2x3xi64>
+      return %s, %i : tensor<2x3xf32>, tensor<2x3xi64>
+    })", {f32({2, 3}, a), f32({3}, b)});
+  ASSERT_EQ(out.size(), 2u);
+  // min(a, b) elementwise with broadcasting, then truncation to integers.
+  expectNear(out[0].toVector<float>(), {1, 0, -2, 3, 0, -1});
+  EXPECT_EQ(out[1].toVector<int64_t>(), (std::vector<int64_t>{1, 0, -2, 3, 0, -1}));
+}
+
+TEST_F(KernelTest, DataMovement) {
+  std::vector<float> x(2 * 4 * 3);
+  for (size_t i = 0; i < x.size(); ++i)
+    x[i] = float(i);
+  auto out = run(R"(
+    func.func @main(%x: tensor<2x4x3xf32>, %i: tensor<2xi64>)
+        -> (tensor<2x2x3xf32>, tensor<2x8x3xf32>, tensor<2x4x1xf32>, tensor<3x4x2xf32>, tensor<2x1x3xf32>, tensor<4x4xf32>) {
+      %g = llm.gather %x, %i {axis = 1 : i64} : tensor<2x4x3xf32>, tensor<2xi64> -> tensor<2x2x3xf32>
+      %c = llm.concat %x, %x {axis = 1 : i64} : tensor<2x4x3xf32>, tensor<2x4x3xf32> -> tensor<2x8x3xf32>
+      %m = llm.reduce_mean %x {axes = array<i64: 2>, keepdims} : tensor<2x4x3xf32> -> tensor<2x4x1xf32>
+      %t = llm.transpose %x [2, 1, 0] : tensor<2x4x3xf32> -> tensor<3x4x2xf32>
+      %s = llm.slice %x {axis = 1 : i64, start = -1 : i64} : tensor<2x4x3xf32> -> tensor<2x1x3xf32>
+      %one = llm.slice %m {axis = 0 : i64, start = 0 : i64} : tensor<2x4x1xf32> -> tensor<1x4x1xf32>
+      %r = llm.reshape %one : tensor<1x4x1xf32> -> tensor<4x1xf32>
+      %e = llm.expand %r : tensor<4x1xf32> -> tensor<4x4xf32>
+      %u = llm.trilu %e {upper} : tensor<4x4xf32>
+      return %g, %c, %m, %t, %s, %u : tensor<2x2x3xf32>, tensor<2x8x3xf32>, tensor<2x4x1xf32>, tensor<3x4x2xf32>, tensor<2x1x3xf32>, tensor<4x4xf32>
+    })", {f32({2, 4, 3}, x), i64({2}, {3, -4})});
+  ASSERT_EQ(out.size(), 6u);
+  auto at = [&](int b, int r, int c) { return x[(b * 4 + r) * 3 + c]; };
+  std::vector<float> g, cc, m, t, s, u;
+  for (int b = 0; b < 2; ++b)
+    for (int r : {3, 0})
+      for (int c = 0; c < 3; ++c)
+        g.push_back(at(b, r, c));
+  for (int b = 0; b < 2; ++b)
+    for (int r = 0; r < 8; ++r)
+      for (int c = 0; c < 3; ++c)
+        cc.push_back(at(b, r % 4, c));
+  for (int b = 0; b < 2; ++b)
+    for (int r = 0; r < 4; ++r)
+      m.push_back((at(b, r, 0) + at(b, r, 1) + at(b, r, 2)) / 3);
+  for (int c = 0; c < 3; ++c)
+    for (int r = 0; r < 4; ++r)
+      for (int b = 0; b < 2; ++b)
+        t.push_back(at(b, r, c));
+  for (int b = 0; b < 2; ++b)
+    for (int c = 0; c < 3; ++c)
+      s.push_back(at(b, 3, c));
+  for (int i = 0; i < 4; ++i)
+    for (int j = 0; j < 4; ++j)
+      u.push_back(j >= i ? m[i] : 0.0f);
+  expectNear(out[0].toVector<float>(), g);
+  expectNear(out[1].toVector<float>(), cc);
+  expectNear(out[2].toVector<float>(), m);
+  expectNear(out[3].toVector<float>(), t);
+  expectNear(out[4].toVector<float>(), s);
+  expectNear(out[5].toVector<float>(), u);
+}
+
+// Causal GQA attention without a cache against a naive reference, and the
+// same prefill through the cache split into two steps.
+TEST_F(KernelTest, AttentionCausalGQA) {
+  const int s = 5, h = 4, kvh = 2, d = 8;
+  std::vector<float> q = random(s * h * d), k = random(s * kvh * d),
+                     v = random(s * kvh * d);
+  auto out = run(R"(
+    func.func @main(%q: tensor<1x5x32xf32>, %k: tensor<1x5x16xf32>, %v: tensor<1x5x16xf32>) -> tensor<1x5x32xf32> {
+      %o = llm.attention %q, %k, %v {num_heads = 4 : i64, num_kv_heads = 2 : i64, causal}
+             : tensor<1x5x32xf32>, tensor<1x5x16xf32>, tensor<1x5x16xf32> -> tensor<1x5x32xf32>
+      return %o : tensor<1x5x32xf32>
+    })", {f32({1, s, h * d}, q), f32({1, s, kvh * d}, k), f32({1, s, kvh * d}, v)});
+  ASSERT_EQ(out.size(), 1u);
+  std::vector<float> want(s * h * d);
+  double scale = 1.0 / std::sqrt(double(d));
+  for (int i = 0; i < s; ++i)
+    for (int hh = 0; hh < h; ++hh) {
+      int g = hh / (h / kvh);
+      std::vector<double> p(i + 1);
+      double mx = -1e30, sum = 0;
+      for (int t = 0; t <= i; ++t) {
+        double dot = 0;
+        for (int c = 0; c < d; ++c)
+          dot += double(q[(i * h + hh) * d + c]) * k[(t * kvh + g) * d + c];
+        p[t] = dot * scale;
+        mx = std::max(mx, p[t]);
+      }
+      for (int t = 0; t <= i; ++t)
+        sum += (p[t] = std::exp(p[t] - mx));
+      for (int c = 0; c < d; ++c) {
+        double acc = 0;
+        for (int t = 0; t <= i; ++t)
+          acc += p[t] / sum * v[(t * kvh + g) * d + c];
+        want[(i * h + hh) * d + c] = float(acc);
+      }
+    }
+  expectNear(out[0].toVector<float>(), want);
+
+  // The same prefill through a KV cache in two steps (positions 0..2, then
+  // 3..4): each step's rows must equal the matching rows above.
+  auto rows = [](const std::vector<float> &src, int width, int from, int to) {
+    return std::vector<float>(src.begin() + from * width, src.begin() + to * width);
+  };
+  std::vector<float> cache(2 * 1 * kvh * 8 * d, 0.0f);
+  auto stepped = run(R"(
+    func.func @main(%q1: tensor<1x3x32xf32>, %k1: tensor<1x3x16xf32>, %v1: tensor<1x3x16xf32>,
+                    %q2: tensor<1x2x32xf32>, %k2: tensor<1x2x16xf32>, %v2: tensor<1x2x16xf32>,
+                    %kv: !llm.kv_cache<1 x 2 x 8 x 8, f32>, %p0: index, %p3: index)
+        -> (tensor<1x3x32xf32>, tensor<1x2x32xf32>) {
+      %o1 = llm.attention %q1, %k1, %v1 cache %kv[%p0] : !llm.kv_cache<1 x 2 x 8 x 8, f32>
+              {layer = 0 : i64, num_heads = 4 : i64, num_kv_heads = 2 : i64, causal}
+              : tensor<1x3x32xf32>, tensor<1x3x16xf32>, tensor<1x3x16xf32> -> tensor<1x3x32xf32>
+      %o2 = llm.attention %q2, %k2, %v2 cache %kv[%p3] : !llm.kv_cache<1 x 2 x 8 x 8, f32>
+              {layer = 0 : i64, num_heads = 4 : i64, num_kv_heads = 2 : i64, causal}
+              : tensor<1x2x32xf32>, tensor<1x2x16xf32>, tensor<1x2x16xf32> -> tensor<1x2x32xf32>
+      return %o1, %o2 : tensor<1x3x32xf32>, tensor<1x2x32xf32>
+    })",
+      {f32({1, 3, h * d}, rows(q, h * d, 0, 3)), f32({1, 3, kvh * d}, rows(k, kvh * d, 0, 3)),
+       f32({1, 3, kvh * d}, rows(v, kvh * d, 0, 3)), f32({1, 2, h * d}, rows(q, h * d, 3, 5)),
+       f32({1, 2, kvh * d}, rows(k, kvh * d, 3, 5)), f32({1, 2, kvh * d}, rows(v, kvh * d, 3, 5)),
+       f32({2, 1, kvh, 8, d}, cache), i64({}, {0}), i64({}, {3})});
+  ASSERT_EQ(stepped.size(), 2u);
+  expectNear(stepped[0].toVector<float>(), rows(want, h * d, 0, 3));
+  expectNear(stepped[1].toVector<float>(), rows(want, h * d, 3, 5));
+}
+
+TEST_F(KernelTest, RopeMatchesHalfRotation) {
+  const int s = 3, h = 2, d = 8;
+  std::vector<float> x = random(s * h * d);
+  auto out = run(R"(
+    func.func @main(%x: tensor<1x3x16xf32>, %p: tensor<1x3xi64>) -> tensor<1x3x16xf32> {
+      %r = llm.rope %x, %p {num_heads = 2 : i64, theta = 1.0e+04 : f64} : tensor<1x3x16xf32>, tensor<1x3xi64>
+      return %r : tensor<1x3x16xf32>
+    })", {f32({1, s, h * d}, x), i64({1, s}, {5, 6, 100})});
+  ASSERT_EQ(out.size(), 1u);
+  std::vector<float> want(x.size());
+  int64_t pos[] = {5, 6, 100};
+  for (int i = 0; i < s; ++i)
+    for (int hh = 0; hh < h; ++hh)
+      for (int c = 0; c < d / 2; ++c) {
+        double f = 1.0 / std::pow(10000.0, 2.0 * c / d);
+        double a = pos[i] * f;
+        double x0 = x[(i * h + hh) * d + c], x1 = x[(i * h + hh) * d + c + d / 2];
+        want[(i * h + hh) * d + c] = float(x0 * std::cos(a) - x1 * std::sin(a));
+        want[(i * h + hh) * d + c + d / 2] = float(x1 * std::cos(a) + x0 * std::sin(a));
+      }
+  expectNear(out[0].toVector<float>(), want, 2e-4f);
+}
+
+} // namespace

@@ -1,0 +1,65 @@
+//===- Runner.h - JIT-run a function of llm IR on host tensors --*- C++ -*-===//
+//
+// Part of Frugal. Lowers a module with the CPU pipeline, JIT-compiles it and
+// calls one function with host buffers. Used by the kernel numerics tests
+// and the ONNX conformance runner.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef FRUGAL_TOOLS_LLM_RUN_RUNNER_H
+#define FRUGAL_TOOLS_LLM_RUN_RUNNER_H
+
+#include "mlir/IR/BuiltinOps.h"
+#include "llvm/Support/Error.h"
+
+#include <cstdint>
+#include <cstring>
+#include <vector>
+
+namespace frugal {
+
+enum class ElementKind { F32, F16, I64, I32, I1 };
+
+/// A dense, row-major host tensor (I1 stored one byte per element).
+struct HostTensor {
+  ElementKind kind = ElementKind::F32;
+  std::vector<int64_t> shape;
+  std::vector<uint8_t> data;
+
+  static size_t elementSize(ElementKind kind);
+  int64_t numElements() const;
+  template <typename T>
+  static HostTensor fromVector(ElementKind kind, std::vector<int64_t> shape,
+                               const std::vector<T> &values) {
+    HostTensor t{kind, std::move(shape), {}};
+    t.data.resize(values.size() * sizeof(T));
+    std::memcpy(t.data.data(), values.data(), t.data.size());
+    return t;
+  }
+  template <typename T> std::vector<T> toVector() const {
+    std::vector<T> values(data.size() / sizeof(T));
+    std::memcpy(values.data(), data.data(), data.size());
+    return values;
+  }
+};
+
+struct RunOptions {
+  int64_t vectorWidth = 16;
+  bool openmp = true;
+};
+
+/// Lowers `module` in place, JIT-compiles it and runs `entry` on `inputs`.
+/// Each tensor argument takes the next input (its shape fills the dynamic
+/// dimensions), each `index` argument the next input's single i64 value.
+/// Results must have static shapes. A function using weights gets `weights`
+/// (the packed blob) as its leading argument. A KV-cache argument takes an
+/// f32 input of shape [2, L, H, C, D], which the function updates in place.
+llvm::Expected<std::vector<HostTensor>>
+runFunction(mlir::ModuleOp module, llvm::StringRef entry,
+            const std::vector<HostTensor> &inputs,
+            const std::vector<uint8_t> &weights = {},
+            const RunOptions &options = {});
+
+} // namespace frugal
+
+#endif // FRUGAL_TOOLS_LLM_RUN_RUNNER_H
