@@ -10,6 +10,7 @@
 #include "dialects/LLM/IR/LLMDialect.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/PatternMatch.h"
 #include "mlir/Pass/Pass.h"
 
 namespace mlir {
@@ -20,6 +21,20 @@ namespace llm {
 
 #define GEN_PASS_REGISTRATION
 #include "passes/Passes.h.inc"
+
+/// Raising patterns; `counter` (optional) counts successful rewrites.
+void populateFuseRMSNormPatterns(RewritePatternSet &patterns,
+                                 int64_t *counter = nullptr);
+void populateFuseSwiGLUPatterns(RewritePatternSet &patterns,
+                                int64_t *counter = nullptr);
+
+/// Runs `patterns` greedily on `op`, counting rewrites into `count`, and
+/// emits "<pass>: N fused" remarks per function when `report`.
+LogicalResult applyRaisingPatterns(Operation *op, StringRef passName,
+                                   llvm::function_ref<void(RewritePatternSet &,
+                                                           int64_t *)>
+                                       populate,
+                                   bool report, int64_t &count);
 
 } // namespace llm
 } // namespace mlir

@@ -41,4 +41,40 @@ def LLMCostSummary : Pass<"llm-cost-summary", "::mlir::func::FuncOp"> {
   let dependentDialects = ["::mlir::llm::LLMDialect"];
 }
 
+def LLMFuseRMSNorm : Pass<"llm-fuse-rms-norm"> {
+  let summary = "Raises x * rsqrt(mean(x^2) + eps) * w into llm.rms_norm";
+  let description = [{
+    Recognizes the RMS normalization an exporter spells out op by op:
+    `pow(x, 2)` or `x * x`, `reduce_mean` over the last axis with
+    `keepdims`, `+ eps` (a constant), `sqrt` then `reciprocal` (or `1 / .`,
+    or dividing `x` by it), times `x`, times a rank-1 weight, and replaces
+    it with one `llm.rms_norm`.
+  }];
+  let options = [
+    Option<"report", "report", "bool", /*default=*/"false",
+           "Emit a remark per function with the number of fusions">
+  ];
+  let statistics = [
+    Statistic<"numFused", "fused", "RMS norms raised">
+  ];
+  let dependentDialects = ["::mlir::llm::LLMDialect"];
+}
+
+def LLMFuseSwiGLU : Pass<"llm-fuse-swiglu"> {
+  let summary = "Raises x * sigmoid(x) into llm.silu";
+  let description = [{
+    Exporters write SiLU as `x * sigmoid(x)`; this pass turns it back into
+    `llm.silu`, so a SwiGLU MLP from ONNX reads `silu(gate) * up` exactly as
+    the safetensors importer emits it and both take the same kernels.
+  }];
+  let options = [
+    Option<"report", "report", "bool", /*default=*/"false",
+           "Emit a remark per function with the number of fusions">
+  ];
+  let statistics = [
+    Statistic<"numFused", "fused", "SiLUs raised">
+  ];
+  let dependentDialects = ["::mlir::llm::LLMDialect"];
+}
+
 #endif // FRUGAL_PASSES_TD
