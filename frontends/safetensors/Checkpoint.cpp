@@ -7,6 +7,7 @@
 #include "frontends/safetensors/Checkpoint.h"
 
 #include "frontends/safetensors/BoundedJson.h"
+#include "frontends/safetensors/Convert.h"
 
 #include "llvm/ADT/STLExtras.h"
 #include "llvm/Support/FileSystem.h"
@@ -138,6 +139,31 @@ std::vector<const TensorInfo *> Checkpoint::tensors() const {
     for (const TensorInfo &t : shard->tensors())
       all.push_back(&t);
   return all;
+}
+
+} // namespace frugal::safetensors
+
+namespace frugal::safetensors {
+
+std::optional<frugal::TensorSource::Info>
+Checkpoint::lookupTensor(StringRef name) const {
+  const TensorInfo *t = lookup(name);
+  if (!t)
+    return std::nullopt;
+  Info info;
+  info.shape.assign(t->shape.begin(), t->shape.end());
+  info.dtype = dtypeName(t->dtype).str();
+  info.convertibleToF32 = isConvertibleToF32(t->dtype);
+  info.file = t->file;
+  return info;
+}
+
+llvm::Error Checkpoint::readAsF32(StringRef name,
+                                  llvm::MutableArrayRef<float> out) const {
+  llvm::Expected<const TensorInfo *> t = require(name);
+  if (!t)
+    return t.takeError();
+  return frugal::safetensors::readAsF32(**t, out);
 }
 
 } // namespace frugal::safetensors

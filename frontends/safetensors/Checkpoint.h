@@ -9,6 +9,7 @@
 #ifndef FRUGAL_FRONTENDS_SAFETENSORS_CHECKPOINT_H
 #define FRUGAL_FRONTENDS_SAFETENSORS_CHECKPOINT_H
 
+#include "frontends/TensorSource.h"
 #include "frontends/safetensors/SafetensorsFile.h"
 
 #include "llvm/ADT/StringMap.h"
@@ -20,7 +21,7 @@
 
 namespace frugal::safetensors {
 
-class Checkpoint {
+class Checkpoint : public frugal::TensorSource {
 public:
   /// Opens `path`: a model directory or a .safetensors file.
   static llvm::Expected<std::unique_ptr<Checkpoint>> open(llvm::StringRef path);
@@ -44,6 +45,12 @@ public:
 
   /// The directory holding the weights (and normally config.json).
   llvm::StringRef directory() const { return dir; }
+
+  // TensorSource.
+  std::optional<Info> lookupTensor(llvm::StringRef name) const override;
+  llvm::Error readAsF32(llvm::StringRef name,
+                        llvm::MutableArrayRef<float> out) const override;
+  std::string sourcePath() const override { return rootPath; }
 
 private:
   Checkpoint() = default;

@@ -9,6 +9,7 @@
 #include "dialects/LLM/IR/LLMDialect.h"
 
 using namespace mlir;
+using frugal::TensorSource;
 
 namespace frugal::safetensors {
 
@@ -20,20 +21,19 @@ Value ImportBuilder::weight(llvm::StringRef name, ArrayRef<int64_t> shape) {
   auto it = weights.find(name);
   if (it != weights.end())
     return it->second;
-  if (const TensorInfo *t = ckpt.lookup(name)) {
+  if (std::optional<TensorSource::Info> t = ckpt.lookupTensor(name)) {
     if (ArrayRef<int64_t>(t->shape) != shape)
       problems.push_back("tensor '" + name.str() + "': expected shape " +
                          formatShape(shape) + ", found " +
                          formatShape(t->shape) + " (in " + t->file + ")");
-    else if (!isConvertibleToF32(t->dtype))
-      problems.push_back("tensor '" + name.str() + "': dtype " +
-                         dtypeName(t->dtype).str() +
+    else if (!t->convertibleToF32)
+      problems.push_back("tensor '" + name.str() + "': dtype " + t->dtype +
                          " not supported for weights (expected F32, F16 or "
                          "BF16) (in " +
                          t->file + ")");
   } else {
     problems.push_back("missing tensor '" + name.str() + "' in checkpoint " +
-                       ckpt.path().str());
+                       ckpt.sourcePath());
   }
   auto type = RankedTensorType::get(shape, b.getF32Type());
   Value w = llm::WeightOp::create(b, loc, type, b.getStringAttr(name),
@@ -97,7 +97,8 @@ Value ImportBuilder::layerNorm(Value x, llvm::StringRef prefix) {
 Value ImportBuilder::rope(Value x, Value positions, int64_t numHeads) {
   return llm::RopeOp::create(
       b, loc, x.getType(), x, positions, b.getI64IntegerAttr(numHeads),
-      b.getF64FloatAttr(cfg.ropeTheta), IntegerAttr(), UnitAttr());
+      b.getF64FloatAttr(cfg.ropeTheta), IntegerAttr(),
+      cfg.ropeInterleaved ? b.getUnitAttr() : UnitAttr());
 }
 
 Value ImportBuilder::attention(Value q, Value k, Value v,

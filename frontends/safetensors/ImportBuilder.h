@@ -10,8 +10,11 @@
 #ifndef FRUGAL_FRONTENDS_SAFETENSORS_IMPORTBUILDER_H
 #define FRUGAL_FRONTENDS_SAFETENSORS_IMPORTBUILDER_H
 
-#include "frontends/safetensors/Checkpoint.h"
+#include "frontends/TensorSource.h"
 #include "frontends/safetensors/ModelConfig.h"
+#include "frontends/safetensors/SafetensorsFile.h"
+#include "frontends/safetensors/ModelConfig.h"
+#include "frontends/safetensors/SafetensorsFile.h"
 
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/BuiltinTypes.h"
@@ -33,11 +36,13 @@ struct ForwardArgs {
 class ImportBuilder {
 public:
   ImportBuilder(mlir::OpBuilder &builder, mlir::Location loc,
-                const Checkpoint &checkpoint, const ModelConfig &config)
-      : b(builder), loc(loc), ckpt(checkpoint), cfg(config) {}
+                const frugal::TensorSource &weights, const ModelConfig &config)
+      : b(builder), loc(loc), ckpt(weights), cfg(config) {}
 
   const ModelConfig &config() const { return cfg; }
-  bool hasTensor(llvm::StringRef name) const { return ckpt.lookup(name); }
+  bool hasTensor(llvm::StringRef name) const {
+    return ckpt.lookupTensor(name).has_value();
+  }
 
   /// tensor<1x?xNxf32> (or a static sequence length).
   mlir::RankedTensorType activation(int64_t features,
@@ -76,7 +81,7 @@ public:
 private:
   mlir::OpBuilder &b;
   mlir::Location loc;
-  const Checkpoint &ckpt;
+  const frugal::TensorSource &ckpt;
   const ModelConfig &cfg;
   llvm::StringMap<mlir::Value> weights;
   std::vector<std::string> problems;

@@ -50,7 +50,7 @@ static void setModuleAttrs(ModuleOp module, const ModelConfig &cfg,
 }
 
 llvm::Expected<OwningOpRef<ModuleOp>>
-importModel(MLIRContext &context, const Checkpoint &checkpoint,
+importModel(MLIRContext &context, const frugal::TensorSource &checkpoint,
             const ModelConfig &config, const ImportOptions &options) {
   context.loadDialect<func::FuncDialect, llm::LLMDialect>();
 
@@ -65,7 +65,7 @@ importModel(MLIRContext &context, const Checkpoint &checkpoint,
         "max context {0} exceeds the model's max_position_embeddings ({1})",
         maxContext, config.maxPositions));
 
-  Location loc = FileLineColLoc::get(&context, checkpoint.path(), 0, 0);
+  Location loc = FileLineColLoc::get(&context, checkpoint.sourcePath(), 0, 0);
   OwningOpRef<ModuleOp> module = ModuleOp::create(loc);
   setModuleAttrs(*module, config, maxContext);
 

@@ -26,11 +26,12 @@ struct ImportOptions {
   int64_t maxContext = 0;
 };
 
-/// Checks every tensor the model needs against `config` and emits the
-/// module. Errors name missing tensors and shape or dtype mismatches (all
-/// of them, one per line).
+/// Checks every tensor the model needs (under HF names) against `config`
+/// and emits the module. Errors name missing tensors and shape or dtype
+/// mismatches (all of them, one per line). Any TensorSource serves: a
+/// safetensors Checkpoint, or another format presenting HF names.
 llvm::Expected<mlir::OwningOpRef<mlir::ModuleOp>>
-importModel(mlir::MLIRContext &context, const Checkpoint &checkpoint,
+importModel(mlir::MLIRContext &context, const frugal::TensorSource &checkpoint,
             const ModelConfig &config, const ImportOptions &options = {});
 
 /// Opens the checkpoint at `path` (a model directory or a .safetensors

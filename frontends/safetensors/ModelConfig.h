@@ -42,6 +42,9 @@ struct ModelConfig {
   /// rms_norm_eps (llama family) or layer_norm_epsilon (gpt2).
   double normEps = 1e-6;
   double ropeTheta = 10000.0;
+  /// Rotate adjacent channel pairs (GGUF's layout of q/k weights) instead
+  /// of the two halves of each head (HF's).
+  bool ropeInterleaved = false;
   /// max_position_embeddings, or n_positions for gpt2.
   int64_t maxPositions = 2048;
   bool tieWordEmbeddings = false;

@@ -7,13 +7,13 @@
 #include "tools/llm-compile/WeightPacker.h"
 
 #include "dialects/LLM/IR/LLMDialect.h"
-#include "frontends/safetensors/Convert.h"
 #include "llmrt/ModelFile.h"
 
 #include "mlir/IR/Builders.h"
 
 using namespace mlir;
 using namespace frugal;
+using frugal::TensorSource;
 
 WeightLayout frugal::assignWeightOffsets(ModuleOp module) {
   WeightLayout layout;
@@ -38,7 +38,7 @@ namespace {
 /// Streams the f32 blob tensor by tensor into the model file.
 struct BlobStreamer {
   const WeightLayout &layout;
-  const frugal::safetensors::Checkpoint &checkpoint;
+  const TensorSource &weights;
   const std::function<void(double)> &progress;
   std::string error;
 
@@ -52,15 +52,19 @@ struct BlobStreamer {
           return fail("write error");
         written = t.offset;
       }
-      auto info = checkpoint.require(t.name);
+      std::optional<TensorSource::Info> info = weights.lookupTensor(t.name);
       if (!info)
-        return fail(llvm::toString(info.takeError()));
-      if ((*info)->numElements() != t.numElements)
+        return fail("missing tensor '" + t.name + "' in " +
+                    weights.sourcePath());
+      int64_t n = 1;
+      for (int64_t d : info->shape)
+        n *= d;
+      if (n != t.numElements)
         return fail("tensor " + t.name + ": expected " +
                     std::to_string(t.numElements) + " elements, found " +
-                    std::to_string((*info)->numElements()));
+                    std::to_string(n));
       buffer.resize(t.numElements);
-      if (llvm::Error err = frugal::safetensors::readAsF32(**info, buffer))
+      if (llvm::Error err = weights.readAsF32(t.name, buffer))
         return fail(llvm::toString(std::move(err)));
       if (!sink.write(buffer.data(), buffer.size() * sizeof(float)))
         return fail("write error");
@@ -83,7 +87,7 @@ struct BlobStreamer {
 
 llvm::Error frugal::writeModelFile(
     const std::string &path, std::vector<uint8_t> *memory,
-    const WeightLayout &layout, const frugal::safetensors::Checkpoint &checkpoint,
+    const WeightLayout &layout, const TensorSource &weights,
     const std::vector<std::pair<std::string, std::string>> &metadata,
     const frugal::safetensors::TokenizerData *tokenizer,
     const std::function<void(double)> &progress) {
@@ -101,7 +105,7 @@ llvm::Error frugal::writeModelFile(
     }
     writer.tokenizer.merges = tokenizer->merges;
   }
-  BlobStreamer streamer{layout, checkpoint, progress, {}};
+  BlobStreamer streamer{layout, weights, progress, {}};
   auto blob = [&](llmrt::ByteSink &sink) { return streamer(sink); };
   std::string error =
       memory ? writer.writeMemory(*memory, layout.totalBytes, blob)

@@ -7,7 +7,7 @@
 #ifndef FRUGAL_TOOLS_LLM_COMPILE_WEIGHTPACKER_H
 #define FRUGAL_TOOLS_LLM_COMPILE_WEIGHTPACKER_H
 
-#include "frontends/safetensors/Checkpoint.h"
+#include "frontends/TensorSource.h"
 #include "frontends/safetensors/Tokenizer.h"
 
 #include "mlir/IR/BuiltinOps.h"
@@ -38,11 +38,11 @@ struct WeightLayout {
 WeightLayout assignWeightOffsets(mlir::ModuleOp module);
 
 /// Writes the model file (metadata, tokenizer, blob converted from the
-/// checkpoint) to `path`, or appends its bytes to `memory` when non-null.
+/// weights source) to `path`, or appends its bytes to `memory` when non-null.
 /// `progress` is called with the fraction of the blob written.
 llvm::Error writeModelFile(
     const std::string &path, std::vector<uint8_t> *memory,
-    const WeightLayout &layout, const frugal::safetensors::Checkpoint &checkpoint,
+    const WeightLayout &layout, const TensorSource &weights,
     const std::vector<std::pair<std::string, std::string>> &metadata,
     const frugal::safetensors::TokenizerData *tokenizer,
     const std::function<void(double)> &progress);
