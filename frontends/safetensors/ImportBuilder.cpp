@@ -96,7 +96,8 @@ Value ImportBuilder::layerNorm(Value x, llvm::StringRef prefix) {
 
 Value ImportBuilder::rope(Value x, Value positions, int64_t numHeads) {
   return llm::RopeOp::create(
-      b, loc, x.getType(), x, positions, b.getI64IntegerAttr(numHeads),
+      b, loc, x.getType(), x, positions, /*cos_cache=*/Value(),
+      /*sin_cache=*/Value(), b.getI64IntegerAttr(numHeads),
       b.getF64FloatAttr(cfg.ropeTheta), IntegerAttr(),
       cfg.ropeInterleaved ? b.getUnitAttr() : UnitAttr());
 }

@@ -93,26 +93,33 @@ struct RopeToKernel : public KernelPattern<RopeOp> {
     MemRefType resultType = convertedResultType(op);
     int64_t heads = op.getNumHeads(), headDim = op.getHeadDim();
     int64_t rot = op.getEffectiveRotaryDim();
-    double theta = op.getTheta().convertToDouble();
+    bool tables = static_cast<bool>(adaptor.getCosCache());
+    double theta = tables ? 0.0 : op.getTheta()->convertToDouble();
     bool interleaved = op.getInterleaved();
-    std::string name = "__llm_rope" +
-                       mangle(TypeRange{adaptor.getInput().getType()}) + "_h" +
-                       std::to_string(heads) + "_r" + std::to_string(rot) +
-                       "_t" + std::to_string(static_cast<int64_t>(theta)) +
+    SmallVector<Value> operands = {adaptor.getInput(), adaptor.getPositions()};
+    if (tables) {
+      operands.push_back(adaptor.getCosCache());
+      operands.push_back(adaptor.getSinCache());
+    }
+    std::string name = "__llm_rope" + mangle(ValueRange(operands).getTypes()) +
+                       "_h" + std::to_string(heads) + "_r" + std::to_string(rot) +
+                       (tables ? "_tables"
+                               : "_t" + std::to_string(static_cast<int64_t>(theta))) +
                        (interleaved ? "_il" : "");
     SmallVector<int64_t> dims = {0, 1, 2};
     emitKernelCall(
-        rewriter, op, name, {adaptor.getInput(), adaptor.getPositions()},
-        resultType,
+        rewriter, op, name, operands, resultType,
         dynSizesFrom(rewriter, op.getLoc(), resultType, adaptor.getInput(), dims),
         [&](OpBuilder &b, Location loc, ValueRange args) {
-          Value x = args[0], pos = args[1], out = args[2];
-          Value invFreq = getInvFreqTable(b, loc, op, theta, rot);
+          Value x = args[0], pos = args[1], out = args.back();
+          Value invFreq =
+              tables ? Value() : getInvFreqTable(b, loc, op, theta, rot);
           Value zero = cIdx(b, loc, 0);
           forLoop(b, loc, zero, dimOf(b, loc, x, 0), 1, [&](OpBuilder &b1, Location l1, Value bi) {
             forLoop(b1, l1, cIdx(b1, l1, 0), dimOf(b1, l1, x, 1), 1, [&](OpBuilder &b2, Location l2, Value s) {
               Value p = memref::LoadOp::create(b2, l2, pos, ValueRange{bi, s});
               Value pf = arith::SIToFPOp::create(b2, l2, b2.getF32Type(), p);
+              Value pi = arith::IndexCastOp::create(b2, l2, b2.getIndexType(), p);
               // Channels past rotary_dim pass through.
               if (rot < headDim)
                 forLoop(b2, l2, cIdx(b2, l2, 0), cIdx(b2, l2, heads), 1, [&](OpBuilder &b3, Location l3, Value h) {
@@ -123,10 +130,16 @@ struct RopeToKernel : public KernelPattern<RopeOp> {
                   });
                 });
               forLoop(b2, l2, cIdx(b2, l2, 0), cIdx(b2, l2, rot / 2), 1, [&](OpBuilder &b3, Location l3, Value i) {
-                Value f = memref::LoadOp::create(b3, l3, invFreq, ValueRange{i});
-                Value angle = arith::MulFOp::create(b3, l3, pf, f);
-                Value cosA = math::CosOp::create(b3, l3, angle);
-                Value sinA = math::SinOp::create(b3, l3, angle);
+                Value cosA, sinA;
+                if (tables) {
+                  cosA = memref::LoadOp::create(b3, l3, args[2], ValueRange{pi, i});
+                  sinA = memref::LoadOp::create(b3, l3, args[3], ValueRange{pi, i});
+                } else {
+                  Value f = memref::LoadOp::create(b3, l3, invFreq, ValueRange{i});
+                  Value angle = arith::MulFOp::create(b3, l3, pf, f);
+                  cosA = math::CosOp::create(b3, l3, angle);
+                  sinA = math::SinOp::create(b3, l3, angle);
+                }
                 // Channel pair (i0, i1) within a head.
                 Value i0 = interleaved ? idxMul(b3, l3, i, 2) : i;
                 Value i1 = interleaved ? idxAdd(b3, l3, i0, cIdx(b3, l3, 1))

@@ -270,8 +270,22 @@ LogicalResult RopeOp::verify() {
   if (rotary <= 0 || rotary % 2 != 0 || rotary > headDim)
     return emitOpError("rotary_dim must be even and in (0, head_dim = ")
            << headDim << "], got " << rotary;
-  if (getTheta().convertToDouble() <= 0.0)
+  if (static_cast<bool>(getCosCache()) != static_cast<bool>(getSinCache()))
+    return emitOpError("cos and sin tables come together");
+  if (getCosCache()) {
+    if (getTheta())
+      return emitOpError("theta and tables are exclusive");
+    for (Value table : {getCosCache(), getSinCache()}) {
+      auto type = cast<RankedTensorType>(table.getType());
+      if (type.getRank() != 2 || !dimsCompatible(type.getDimSize(1), rotary / 2))
+        return emitOpError("rotary tables must be [max_positions, ")
+               << rotary / 2 << "], got " << type;
+      if (type.getElementType() != input.getElementType())
+        return emitOpError("rotary tables must have the input's element type");
+    }
+  } else if (!getTheta() || getTheta()->convertToDouble() <= 0.0) {
     return emitOpError("theta must be positive");
+  }
   auto positions = getPositions().getType();
   if (positions.getRank() != 2 ||
       !dimsCompatible(positions.getDimSize(0), input.getDimSize(0)) ||

@@ -215,7 +215,8 @@ def LLM_SoftmaxOp : LLM_Op<"softmax", [Pure, SameOperandsAndResultType]> {
 // Positional encoding and attention
 //===----------------------------------------------------------------------===//
 
-def LLM_RopeOp : LLM_Op<"rope", [Pure, AllTypesMatch<["input", "result"]>]> {
+def LLM_RopeOp : LLM_Op<"rope", [Pure, AllTypesMatch<["input", "result"]>,
+                                  AttrSizedOperandSegments]> {
   let summary = "Rotary position embedding";
   let description = [{
     Rotates the first `rotary_dim` channels (default: all) of every head of
@@ -224,17 +225,27 @@ def LLM_RopeOp : LLM_Op<"rope", [Pure, AllTypesMatch<["input", "result"]>]> {
     the rotated channels are paired (the HF "rotate_half" convention); with
     `interleaved`, adjacent channel pairs are (GPT-J / GGUF convention).
 
+    Instead of `theta`, precomputed `tables` (`cos_cache`, `sin_cache`, each
+    `[max_positions, rotary_dim / 2]`, as ONNX RotaryEmbedding and
+    GroupQueryAttention carry them) give the cosines and sines by position.
+
     ```mlir
     %r = llm.rope %q, %pos {num_heads = 9 : i64, theta = 1.0e+04 : f64}
            : tensor<1x?x576xf32>, tensor<1x?xi64>
+    %t = llm.rope %q, %pos tables(%cos, %sin : tensor<2048x32xf32>, tensor<2048x32xf32>)
+           {num_heads = 9 : i64} : tensor<1x?x576xf32>, tensor<1x?xi64>
     ```
   }];
   let arguments = (ins LLM_FloatTensor:$input, LLM_IdTensor:$positions,
-                       I64Attr:$num_heads, F64Attr:$theta,
+                       Optional<LLM_FloatTensor>:$cos_cache,
+                       Optional<LLM_FloatTensor>:$sin_cache,
+                       I64Attr:$num_heads, OptionalAttr<F64Attr>:$theta,
                        OptionalAttr<I64Attr>:$rotary_dim, UnitAttr:$interleaved);
   let results = (outs LLM_FloatTensor:$result);
   let assemblyFormat = [{
-    $input `,` $positions attr-dict `:` type($input) `,` type($positions)
+    $input `,` $positions
+    (`tables` `(` $cos_cache^ `,` $sin_cache `:` type($cos_cache) `,` type($sin_cache) `)`)?
+    attr-dict `:` type($input) `,` type($positions)
   }];
   let hasVerifier = 1;
   let extraClassDeclaration = [{

@@ -701,3 +701,27 @@ func.func @expand_dynamic(%x: tensor<1x4xf32>) {
   %0 = llm.expand %x : tensor<1x4xf32> -> tensor<?x4xf32>
   return
 }
+
+// -----
+
+func.func @rope_theta_and_tables(%x: tensor<1x4x64xf32>, %p: tensor<1x4xi64>, %c: tensor<16x16xf32>) {
+  // expected-error @+1 {{theta and tables are exclusive}}
+  %0 = llm.rope %x, %p tables(%c, %c : tensor<16x16xf32>, tensor<16x16xf32>) {num_heads = 2 : i64, theta = 1.0e+04 : f64} : tensor<1x4x64xf32>, tensor<1x4xi64>
+  return
+}
+
+// -----
+
+func.func @rope_table_shape(%x: tensor<1x4x64xf32>, %p: tensor<1x4xi64>, %c: tensor<16x8xf32>) {
+  // expected-error @+1 {{rotary tables must be [max_positions, 16], got 'tensor<16x8xf32>'}}
+  %0 = llm.rope %x, %p tables(%c, %c : tensor<16x8xf32>, tensor<16x8xf32>) {num_heads = 2 : i64} : tensor<1x4x64xf32>, tensor<1x4xi64>
+  return
+}
+
+// -----
+
+func.func @rope_one_table(%x: tensor<1x4x64xf32>, %p: tensor<1x4xi64>, %c: tensor<16x16xf32>) {
+  // expected-error @+1 {{cos and sin tables come together}}
+  %0 = "llm.rope"(%x, %p, %c) <{num_heads = 2 : i64, operandSegmentSizes = array<i32: 1, 1, 1, 0>}> : (tensor<1x4x64xf32>, tensor<1x4xi64>, tensor<16x16xf32>) -> tensor<1x4x64xf32>
+  return
+}

@@ -55,10 +55,12 @@ func.func @norms(%x: tensor<1x?x576xf32>, %g: tensor<576xf32>, %b: tensor<576xf3
 // CHECK-LABEL: func.func @rope
 // CHECK: llm.rope %{{.*}}, %{{.*}} {num_heads = 9 : i64, theta = 1.000000e+04 : f64} : tensor<1x?x576xf32>, tensor<1x?xi64>
 // CHECK: llm.rope %{{.*}}, %{{.*}} {interleaved, num_heads = 9 : i64, rotary_dim = 32 : i64, theta = 5.000000e+05 : f64} : tensor<1x?x576xf32>, tensor<1x?xi64>
-func.func @rope(%x: tensor<1x?x576xf32>, %pos: tensor<1x?xi64>) -> tensor<1x?x576xf32> {
+// CHECK: llm.rope %{{.*}}, %{{.*}} tables(%{{.*}}, %{{.*}} : tensor<2048x32xf32>, tensor<2048x32xf32>) {num_heads = 9 : i64} : tensor<1x?x576xf32>, tensor<1x?xi64>
+func.func @rope(%x: tensor<1x?x576xf32>, %pos: tensor<1x?xi64>, %c: tensor<2048x32xf32>, %s: tensor<2048x32xf32>) -> tensor<1x?x576xf32> {
   %0 = llm.rope %x, %pos {num_heads = 9 : i64, theta = 1.0e+04 : f64} : tensor<1x?x576xf32>, tensor<1x?xi64>
   %1 = llm.rope %0, %pos {num_heads = 9 : i64, theta = 5.0e+05 : f64, rotary_dim = 32 : i64, interleaved} : tensor<1x?x576xf32>, tensor<1x?xi64>
-  return %1 : tensor<1x?x576xf32>
+  %2 = llm.rope %1, %pos tables(%c, %s : tensor<2048x32xf32>, tensor<2048x32xf32>) {num_heads = 9 : i64} : tensor<1x?x576xf32>, tensor<1x?xi64>
+  return %2 : tensor<1x?x576xf32>
 }
 
 // -----

@@ -379,6 +379,32 @@ TEST_F(KernelTest, RopeMatchesHalfRotation) {
         want[(i * h + hh) * d + c + d / 2] = float(x1 * std::cos(a) + x0 * std::sin(a));
       }
   expectNear(out[0].toVector<float>(), want, 2e-4f);
+
+  // The same rotation from precomputed cos/sin tables, interleaved pairs.
+  std::vector<float> cosT(128 * d / 2), sinT(128 * d / 2);
+  for (int p = 0; p < 128; ++p)
+    for (int c = 0; c < d / 2; ++c) {
+      double a = p / std::pow(10000.0, 2.0 * c / d);
+      cosT[p * d / 2 + c] = float(std::cos(a));
+      sinT[p * d / 2 + c] = float(std::sin(a));
+    }
+  auto tabled = run(R"(
+    func.func @main(%x: tensor<1x3x16xf32>, %p: tensor<1x3xi64>, %c: tensor<128x4xf32>, %s: tensor<128x4xf32>) -> tensor<1x3x16xf32> {
+      %r = llm.rope %x, %p tables(%c, %s : tensor<128x4xf32>, tensor<128x4xf32>) {num_heads = 2 : i64, interleaved}
+             : tensor<1x3x16xf32>, tensor<1x3xi64>
+      return %r : tensor<1x3x16xf32>
+    })", {f32({1, s, h * d}, x), i64({1, s}, {5, 6, 100}), f32({128, d / 2}, cosT),
+          f32({128, d / 2}, sinT)});
+  ASSERT_EQ(tabled.size(), 1u);
+  for (int i = 0; i < s; ++i)
+    for (int hh = 0; hh < h; ++hh)
+      for (int c = 0; c < d / 2; ++c) {
+        double a = pos[i] / std::pow(10000.0, 2.0 * c / d);
+        double x0 = x[(i * h + hh) * d + 2 * c], x1 = x[(i * h + hh) * d + 2 * c + 1];
+        want[(i * h + hh) * d + 2 * c] = float(x0 * std::cos(a) - x1 * std::sin(a));
+        want[(i * h + hh) * d + 2 * c + 1] = float(x1 * std::cos(a) + x0 * std::sin(a));
+      }
+  expectNear(tabled[0].toVector<float>(), want, 2e-4f);
 }
 
 } // namespace
