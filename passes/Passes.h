@@ -12,6 +12,7 @@
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/PatternMatch.h"
 #include "mlir/Pass/Pass.h"
+#include "mlir/Pass/PassManager.h"
 
 namespace mlir {
 namespace llm {
@@ -21,6 +22,20 @@ namespace llm {
 
 #define GEN_PASS_REGISTRATION
 #include "passes/Passes.h.inc"
+
+/// Options of the llm-level optimization pipeline.
+struct LLMOptimizationOptions {
+  /// Lay [K, N] matmul weights out as [N, K] (llm-transpose-weights).
+  bool transposeWeights = true;
+};
+
+/// Raising passes, canonicalization and weight layout choices, run on
+/// imported llm IR before the weights are packed.
+void buildLLMOptimizationPipeline(OpPassManager &pm,
+                                  const LLMOptimizationOptions &options);
+
+/// Registers `llm-optimize` with llm-opt.
+void registerLLMOptimizationPipelines();
 
 /// Raising patterns; `counter` (optional) counts successful rewrites.
 void populateFuseRMSNormPatterns(RewritePatternSet &patterns,

@@ -77,4 +77,20 @@ def LLMFuseSwiGLU : Pass<"llm-fuse-swiglu"> {
   let dependentDialects = ["::mlir::llm::LLMDialect"];
 }
 
+def LLMTransposeWeights : Pass<"llm-transpose-weights"> {
+  let summary = "Stores [K, N] matmul weights as [N, K] for the GEMV kernel";
+  let description = [{
+    ONNX MatMul and GPT-2 Conv1D keep weights as `[in, out]`. Decode reads
+    each weight once per token, and the transposed-B kernel streams weight
+    rows contiguously, so this pass rewrites `llm.matmul %x, %w` with `%w` a
+    rank-2 `llm.weight` used only by matmuls into `llm.matmul %x, %wt
+    transpose_b`, where `%wt` is the same weight marked `transposed` (the
+    packer writes it transposed at compile time).
+  }];
+  let statistics = [
+    Statistic<"numTransposed", "transposed", "Weights repacked as [N, K]">
+  ];
+  let dependentDialects = ["::mlir::llm::LLMDialect"];
+}
+
 #endif // FRUGAL_PASSES_TD

@@ -20,14 +20,22 @@ WeightLayout frugal::assignWeightOffsets(ModuleOp module) {
   llvm::StringMap<int64_t> offsets;
   Builder b(module.getContext());
   module.walk([&](llm::WeightOp op) {
-    auto it = offsets.find(op.getName());
+    std::string key = (op.getName() + (op.getTransposed() ? "^T" : "")).str();
+    auto it = offsets.find(key);
     if (it == offsets.end()) {
-      int64_t n = op.getResult().getType().getNumElements();
+      auto type = op.getResult().getType();
+      int64_t n = type.getNumElements();
       int64_t offset = layout.totalBytes;
-      layout.tensors.push_back({op.getName().str(), offset, n});
+      PackedTensor t{op.getName().str(), offset, n, op.getTransposed(), 0, 0};
+      if (t.transposed) {
+        // The source is [K, N] for a logical [N, K].
+        t.rows = type.getDimSize(1);
+        t.cols = type.getDimSize(0);
+      }
+      layout.tensors.push_back(t);
       int64_t bytes = n * 4;
       layout.totalBytes = (offset + bytes + 63) / 64 * 64;
-      it = offsets.insert({op.getName(), offset}).first;
+      it = offsets.insert({key, offset}).first;
     }
     op.setOffsetAttr(b.getI64IntegerAttr(it->second));
   });
@@ -43,7 +51,7 @@ struct BlobStreamer {
   std::string error;
 
   bool operator()(llmrt::ByteSink &sink) {
-    std::vector<float> buffer;
+    std::vector<float> buffer, transposed;
     int64_t written = 0;
     static const char zeros[64] = {};
     for (const PackedTensor &t : layout.tensors) {
@@ -66,6 +74,13 @@ struct BlobStreamer {
       buffer.resize(t.numElements);
       if (llvm::Error err = weights.readAsF32(t.name, buffer))
         return fail(llvm::toString(std::move(err)));
+      if (t.transposed) {
+        transposed.resize(t.numElements);
+        for (int64_t r = 0; r < t.rows; ++r)
+          for (int64_t c = 0; c < t.cols; ++c)
+            transposed[c * t.rows + r] = buffer[r * t.cols + c];
+        buffer.swap(transposed);
+      }
       if (!sink.write(buffer.data(), buffer.size() * sizeof(float)))
         return fail("write error");
       written += t.numElements * 4;
@@ -100,6 +115,8 @@ llvm::Error frugal::writeModelFile(
       entry.bytes = tokenizer->tokens[i];
       entry.kind = tokenizer->kinds[i] == frugal::safetensors::kTokenSpecial
                        ? llmrt::TokenKind::Special
+                   : tokenizer->kinds[i] == frugal::safetensors::kTokenByte
+                       ? llmrt::TokenKind::Byte
                        : llmrt::TokenKind::Normal;
       writer.tokenizer.tokens.push_back(std::move(entry));
     }

@@ -25,6 +25,9 @@ struct PackedTensor {
   std::string name;
   int64_t offset = 0;       ///< Byte offset in the blob, 64-aligned.
   int64_t numElements = 0;  ///< f32 elements.
+  /// Written as the transpose of the source [rows, cols] tensor.
+  bool transposed = false;
+  int64_t rows = 0, cols = 0;
 };
 
 /// The packed weights: every distinct `llm.weight` of the module, as f32, at
@@ -34,7 +37,8 @@ struct WeightLayout {
   int64_t totalBytes = 0;
 };
 
-/// Assigns offsets to every llm.weight of `module` (same name, same offset).
+/// Assigns offsets to every llm.weight of `module` (same name and layout,
+/// same offset).
 WeightLayout assignWeightOffsets(mlir::ModuleOp module);
 
 /// Writes the model file (metadata, tokenizer, blob converted from the

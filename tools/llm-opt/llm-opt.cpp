@@ -16,6 +16,7 @@
 int main(int argc, char **argv) {
   mlir::registerAllPasses();
   mlir::llm::registerLLMPasses();
+  mlir::llm::registerLLMOptimizationPipelines();
   mlir::llm::registerLLMLoweringPasses();
   mlir::llm::registerLLMLoweringPipelines();
 

@@ -78,6 +78,8 @@ LogicalResult WeightOp::verify() {
   if (!type.hasStaticShape())
     return emitOpError("weight must have a static shape, got ")
            << type;
+  if (getTransposed() && type.getRank() != 2)
+    return emitOpError("only rank-2 weights can be transposed");
   if (auto offset = getOffset(); offset && (*offset < 0 || *offset % 64 != 0))
     return emitOpError("weight offset must be a non-negative multiple of 64, "
                        "got ")

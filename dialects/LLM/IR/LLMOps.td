@@ -61,7 +61,10 @@ def LLM_WeightOp : LLM_Op<"weight", [Pure]> {
     lowering turns this op into a view at the tensor's offset. The result
     type is the logical (dequantized) type; an optional `quant` attribute
     (a `#llm.quant`, printed without its prefix) says the stored form is
-    group-wise quantized. Once the compiler has packed the weights file,
+    group-wise quantized. `transposed` says the source tensor is stored as
+    the transpose of the result type (a rank-2 `[K, N]` tensor used as
+    `[N, K]`); the packer writes it in the result's layout. Once the compiler
+    has packed the weights file,
     `at` gives the byte offset of the tensor in it (64-byte aligned); the
     CPU lowering requires it.
 
@@ -74,10 +77,11 @@ def LLM_WeightOp : LLM_Op<"weight", [Pure]> {
     ```
   }];
   let arguments = (ins StrAttr:$name, OptionalAttr<LLM_QuantAttr>:$quant,
-                       OptionalAttr<I64Attr>:$offset);
+                       OptionalAttr<I64Attr>:$offset, UnitAttr:$transposed);
   let results = (outs LLM_FloatTensor:$result);
   let assemblyFormat = [{
-    $name (`quant` $quant^)? (`at` $offset^)? attr-dict `:` type($result)
+    $name (`transposed` $transposed^)? (`quant` $quant^)? (`at` $offset^)?
+    attr-dict `:` type($result)
   }];
   let hasVerifier = 1;
   let extraClassDeclaration = [{
