@@ -24,3 +24,9 @@ tool_dirs = [config.frugal_tools_dir, config.llvm_tools_dir]
 tools = [ToolSubst("llm-opt", unresolved="fatal"),
          ToolSubst("llm-import", unresolved="fatal")]
 llvm_config.add_tool_substitutions(tools, tool_dirs)
+
+# Third-party model files next to the repository (../shared/models).
+config.substitutions.append(("%shared_models", config.shared_models_dir))
+if os.path.exists(os.path.join(config.shared_models_dir, "stories260K",
+                               "stories260K.gguf")):
+    config.available_features.add("stories260k")

@@ -28,6 +28,8 @@ enum TokenKind : uint8_t {
   kTokenSpecial = 1,
   /// An id no vocabulary entry uses; its text is empty.
   kTokenUnused = 2,
+  /// A SentencePiece byte-fallback token (`<0xNN>`): its text is that byte.
+  kTokenByte = 3,
 };
 
 struct TokenizerData {
@@ -37,9 +39,11 @@ struct TokenizerData {
   std::vector<uint8_t> kinds;
   /// BPE merges in priority order, as (left id, right id).
   std::vector<std::pair<uint32_t, uint32_t>> merges;
-  /// "gpt2" (ByteLevel alone) or "smollm" (individual digits, then
-  /// ByteLevel).
+  /// "gpt2" (ByteLevel alone), "smollm" (individual digits, then
+  /// ByteLevel) or "spm" (SentencePiece BPE, from GGUF).
   std::string preTokenizer;
+  /// Whether encoding starts with the BOS token (SentencePiece models).
+  bool addBos = false;
   /// "chatml" or "none".
   std::string chatTemplate = "none";
   /// -1 / empty when the tokenizer config does not name them.

@@ -90,7 +90,8 @@ llmrt_status llmrt_tokenizer_create(const llmrt_model *model,
     return setError(LLMRT_ERROR_BAD_FORMAT,
                     model->file->name() + ": unknown pre_tokenizer \"" +
                         config.preTokenizer + "\"");
-  auto tok = llmrt::Tokenizer::create(model->file->tokenizer(), pre, error);
+  auto tok = llmrt::Tokenizer::create(model->file->tokenizer(), pre, error,
+                                      config.bosId);
   if (!tok)
     return setError(LLMRT_ERROR_BAD_FORMAT, model->file->name() + ": " + error);
   *out_tokenizer =

@@ -15,6 +15,7 @@ const char kUsage[] =
     "usage: %s [--prompt TEXT | --ids 1,2,3] [options]\n"
     "  --prompt TEXT       prompt text (tokenized with the model's tokenizer)\n"
     "  --ids LIST          prompt as comma-separated token ids (no BOS added)\n"
+    "                      (neither: start from BOS if the model adds one)\n"
     "  -n N                tokens to generate (default 64)\n"
     "  --temp T            temperature; 0 = greedy (default 0)\n"
     "  --top-k K           sample among the K most likely tokens (0 = all)\n"
@@ -137,9 +138,8 @@ std::string parseArgs(int argc, char **argv, CliOptions &o) {
     if (!ok)
       return "invalid value '" + value + "' for " + flag;
   }
-  if (!o.help && o.havePrompt == o.haveIds)
-    return o.havePrompt ? "give either --prompt or --ids, not both"
-                        : "no prompt: give --prompt TEXT or --ids LIST";
+  if (!o.help && o.havePrompt && o.haveIds)
+    return "give either --prompt or --ids, not both";
   return "";
 }
 
@@ -189,11 +189,14 @@ int runCli(int argc, char **argv, ForwardFn forward, FILE *out, FILE *err) {
     return fail(err, file->name() + ": unknown pre_tokenizer \"" +
                          config.preTokenizer + "\"");
   std::unique_ptr<Tokenizer> tok =
-      Tokenizer::create(file->tokenizer(), pre, error);
+      Tokenizer::create(file->tokenizer(), pre, error, config.bosId);
   if (!tok)
     return fail(err, file->name() + ": " + error);
 
   std::vector<int32_t> prompt;
+  // Without a prompt, a model that adds BOS starts from BOS alone.
+  if (!o.havePrompt && !o.haveIds && !config.addBos)
+    return fail(err, "no prompt: give --prompt TEXT or --ids LIST");
   if (o.haveIds) {
     if (!parseIdList(o.ids, prompt))
       return fail(err, "invalid --ids '" + o.ids + "': expected 1,2,3");
@@ -222,10 +225,12 @@ int runCli(int argc, char **argv, ForwardFn forward, FILE *out, FILE *err) {
 
   StreamDecoder decoder;
   bool printed = false;
+  int32_t prev = prompt.empty() ? -1 : prompt.back();
   auto onToken = [&](int32_t id) {
     if (o.quiet)
       return;
-    std::string text = decoder.push(tok->tokenBytes(id));
+    std::string text = decoder.push(tok->tokenText(prev, id));
+    prev = id;
     if (!text.empty()) {
       fwrite(text.data(), 1, text.size(), out);
       printed = true;

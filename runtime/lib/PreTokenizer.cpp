@@ -113,6 +113,8 @@ bool parsePreTokenizer(std::string_view name, PreTokenizer &out) {
     out = PreTokenizer::SmolLM;
   else if (name == "none")
     out = PreTokenizer::None;
+  else if (name == "spm")
+    out = PreTokenizer::Spm;
   else
     return false;
   return true;
@@ -121,7 +123,7 @@ bool parsePreTokenizer(std::string_view name, PreTokenizer &out) {
 std::vector<std::string_view> preTokenize(std::string_view text,
                                           PreTokenizer mode) {
   std::vector<std::string_view> pieces;
-  if (mode == PreTokenizer::None) {
+  if (mode == PreTokenizer::None || mode == PreTokenizer::Spm) {
     if (!text.empty())
       pieces.push_back(text);
     return pieces;

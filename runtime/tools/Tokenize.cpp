@@ -53,7 +53,7 @@ int main(int argc, char **argv) {
     return 1;
   }
   std::unique_ptr<Tokenizer> tok =
-      Tokenizer::create(file->tokenizer(), pre, error);
+      Tokenizer::create(file->tokenizer(), pre, error, config.bosId);
   if (!tok) {
     fprintf(stderr, "llmrt-tokenize: error: %s\n", error.c_str());
     return 1;

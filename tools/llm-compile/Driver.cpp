@@ -11,9 +11,11 @@
 #include "tools/llm-compile/WeightPacker.h"
 
 #include "dialects/LLM/IR/LLMDialect.h"
+#include "frontends/gguf/GGUFModel.h"
 #include "frontends/safetensors/Importer.h"
 #include "frontends/safetensors/ModelConfig.h"
 #include "lowering/Passes.h"
+#include "passes/Passes.h"
 
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/InitAllDialects.h"
@@ -136,11 +138,77 @@ buildMetadata(const st::ModelConfig &config, const ForwardSignature &sig,
       {"kv_dtype", "f32"},
       {"bos_id", std::to_string(bos)},
       {"eos_ids", joinIds(eos)},
-      // Byte-level BPE tokenizers (GPT-2, SmolLM2, Qwen2) add no BOS.
-      {"add_bos", "0"},
+      // Byte-level BPE tokenizers (GPT-2, SmolLM2, Qwen2) add no BOS;
+      // SentencePiece ones (llama GGUF) do.
+      {"add_bos", tok && tok->addBos && bos >= 0 ? "1" : "0"},
       {"chat_template", tok ? tok->chatTemplate : "none"},
       {"pre_tokenizer", tok ? tok->preTokenizer : "gpt2"},
   };
+}
+
+/// What a frontend hands the rest of the driver.
+struct ImportedModel {
+  OwningOpRef<ModuleOp> module;
+  std::unique_ptr<TensorSource> weights;
+  std::optional<st::ModelConfig> config;
+  std::optional<st::TokenizerData> tokenizer;
+  /// The model's name in the metadata.
+  std::string name;
+};
+
+/// A checkpoint directory or .safetensors file, with config.json and (when
+/// present) tokenizer.json beside it.
+llvm::Expected<ImportedModel> importSafetensors(MLIRContext &context,
+                                                StringRef input,
+                                                const st::ImportOptions &opts) {
+  ImportedModel m;
+  std::string modelDir = input.str();
+  if (!llvm::sys::fs::is_directory(modelDir))
+    modelDir = llvm::sys::path::parent_path(input).str();
+  if (modelDir.empty())
+    modelDir = ".";
+  m.name = llvm::sys::path::filename(
+               llvm::sys::path::remove_leading_dotslash(modelDir))
+               .str();
+  auto checkpoint = st::Checkpoint::open(input);
+  if (!checkpoint)
+    return checkpoint.takeError();
+  auto config = st::loadModelConfig(modelDir);
+  if (!config)
+    return config.takeError();
+  m.config = std::move(*config);
+  auto module = st::importModel(context, **checkpoint, *m.config, opts);
+  if (!module)
+    return module.takeError();
+  m.module = std::move(*module);
+  m.weights = std::move(*checkpoint);
+  llvm::SmallString<256> tokPath(modelDir);
+  llvm::sys::path::append(tokPath, "tokenizer.json");
+  if (llvm::sys::fs::exists(tokPath)) {
+    auto tok = st::importTokenizer(modelDir);
+    if (!tok)
+      return tok.takeError();
+    m.tokenizer = std::move(*tok);
+  }
+  return std::move(m);
+}
+
+/// A llama.cpp GGUF file: weights, config and tokenizer in one.
+llvm::Expected<ImportedModel> importGGUF(MLIRContext &context, StringRef input,
+                                         const st::ImportOptions &opts) {
+  auto model = gguf::openGGUFModel(input);
+  if (!model)
+    return model.takeError();
+  ImportedModel m;
+  m.name = llvm::sys::path::stem(input).str();
+  auto module = st::importModel(context, *model->source, model->config, opts);
+  if (!module)
+    return module.takeError();
+  m.module = std::move(*module);
+  m.weights = std::move(model->source);
+  m.config = std::move(model->config);
+  m.tokenizer = std::move(model->tokenizer);
+  return std::move(m);
 }
 
 long peakRSSMegabytes() {
@@ -171,47 +239,34 @@ llvm::Error frugal::compileModel(const CompileOptions &options) {
   // 1. Import.
   progress.step("importing " + options.input);
   OwningOpRef<ModuleOp> module;
-  std::unique_ptr<st::Checkpoint> checkpoint;
-  std::optional<st::ModelConfig> config;
-  std::optional<st::TokenizerData> tokenizer;
-  std::string modelDir = options.input;
+  ImportedModel imported;
   if (fromMLIR) {
     module = parseSourceFile<ModuleOp>(options.input, &context);
     if (!module)
       return makeError("cannot parse " + options.input);
   } else {
-    if (!llvm::sys::fs::is_directory(modelDir))
-      modelDir = llvm::sys::path::parent_path(options.input).str();
-    if (modelDir.empty())
-      modelDir = ".";
-    auto cp = st::Checkpoint::open(options.input);
-    if (!cp)
-      return cp.takeError();
-    checkpoint = std::move(*cp);
-    auto cfg = st::loadModelConfig(modelDir);
-    if (!cfg)
-      return cfg.takeError();
-    config = std::move(*cfg);
     st::ImportOptions importOptions;
     importOptions.maxContext = options.maxContext;
-    auto imported = st::importModel(context, *checkpoint, *config, importOptions);
-    if (!imported)
-      return imported.takeError();
-    module = std::move(*imported);
-    llvm::SmallString<256> tokPath(modelDir);
-    llvm::sys::path::append(tokPath, "tokenizer.json");
-    if (llvm::sys::fs::exists(tokPath)) {
-      auto tok = st::importTokenizer(modelDir);
-      if (!tok)
-        return tok.takeError();
-      tokenizer = std::move(*tok);
-    }
+    auto model = StringRef(options.input).ends_with(".gguf")
+                     ? importGGUF(context, options.input, importOptions)
+                     : importSafetensors(context, options.input, importOptions);
+    if (!model)
+      return model.takeError();
+    imported = std::move(*model);
+    module = std::move(imported.module);
   }
+  std::optional<st::ModelConfig> &config = imported.config;
+  std::optional<st::TokenizerData> &tokenizer = imported.tokenizer;
 
-  // 2. Weights.
+  // 2. llm-level optimizations (they decide weight layouts), then weights.
   WeightLayout layout;
-  if (!fromMLIR)
+  if (!fromMLIR) {
+    PassManager optimize(&context);
+    llm::buildLLMOptimizationPipeline(optimize, {});
+    if (failed(optimize.run(*module)))
+      return makeError("optimizing " + options.input + " failed");
     layout = assignWeightOffsets(*module);
+  }
   if (options.emit == EmitKind::MLIR) {
     progress.finish();
     std::error_code ec;
@@ -235,11 +290,9 @@ llvm::Error frugal::compileModel(const CompileOptions &options) {
                       .str());
     auto metadata = buildMetadata(*config, *signature,
                                   tokenizer ? &*tokenizer : nullptr,
-                                  llvm::sys::path::filename(
-                                      llvm::sys::path::remove_leading_dotslash(
-                                          modelDir)));
+                                  imported.name);
     if (llvm::Error err = writeModelFile(
-            weightsPath, nullptr, layout, *checkpoint, metadata,
+            weightsPath, nullptr, layout, *imported.weights, metadata,
             tokenizer ? &*tokenizer : nullptr,
             [&](double f) { progress.fraction(f); }))
       return err;

@@ -13,7 +13,7 @@
 using namespace llvm;
 
 static cl::opt<std::string> input(cl::Positional, cl::Required,
-                                  cl::desc("<model dir | model.safetensors | model.mlir>"));
+                                  cl::desc("<model dir | model.safetensors | model.gguf | model.mlir>"));
 static cl::opt<std::string> output("o", cl::desc("Output file"),
                                    cl::value_desc("path"), cl::init("model"));
 static cl::opt<frugal::EmitKind> emit(

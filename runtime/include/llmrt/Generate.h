@@ -33,7 +33,7 @@ struct ModelConfig {
   bool addBos = false;      ///< add_bos
   std::string chatTemplate = "none"; ///< chat_template: chatml | none
   std::string defaultSystemPrompt;
-  std::string preTokenizer = "gpt2"; ///< pre_tokenizer: gpt2 | smollm | none
+  std::string preTokenizer = "gpt2"; ///< pre_tokenizer: gpt2 | smollm | none | spm
 };
 
 /// Reads and checks the metadata; returns false with `error` naming the key.

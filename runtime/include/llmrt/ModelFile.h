@@ -25,6 +25,15 @@
 // whose bytes are bytes(left) + bytes(right). Byte-level BPE vocabularies
 // store raw bytes ("Ġ" is stored as the byte 0x20).
 //
+// SentencePiece BPE vocabularies (metadata pre_tokenizer=spm) are stored the
+// same way: "▁" as the byte 0x20, each `<0xNN>` byte-fallback token as kind
+// Byte with the one byte NN. They carry no scores: the compiler derives the
+// merges from them (every pair of normal tokens whose concatenation is a
+// normal token, ordered by that token's score, highest first), and the
+// tokenizer gives all merges that build the same token the rank of the
+// first, so merging by rank picks the highest-scoring pair, leftmost on
+// ties, exactly as SentencePiece's score-greedy BPE.
+//
 // The compiler's IR addresses weights by byte offset relative to data_offset.
 // The writer is plain C++ so the compiler can use it without the runtime.
 //

@@ -199,3 +199,87 @@ TEST(ChatTemplate, ChatML) {
 }
 
 } // namespace
+
+namespace {
+
+/// A small SentencePiece-style vocabulary as the compiler stores it: "▁" as
+/// a space, `<0xNN>` as Byte tokens, merges ranked by score.
+TokenizerData spmVocab() {
+  TokenizerData d;
+  auto add = [&](std::string bytes, TokenKind kind) {
+    d.tokens.push_back({std::move(bytes), kind});
+  };
+  add("<unk>", TokenKind::Special);  // 0
+  add("<s>", TokenKind::Special);    // 1
+  add("</s>", TokenKind::Special);   // 2
+  add("\n", TokenKind::Byte);        // 3  <0x0A>
+  add("\xC3", TokenKind::Byte);      // 4  <0xC3>
+  add("\xA9", TokenKind::Byte);      // 5  <0xA9>
+  add(" ", TokenKind::Normal);       // 6  ▁
+  add("a", TokenKind::Normal);       // 7
+  add("b", TokenKind::Normal);       // 8
+  add(" a", TokenKind::Normal);      // 9  ▁a   (score -0)
+  add("ab", TokenKind::Normal);      // 10      (score -1)
+  add(" ab", TokenKind::Normal);     // 11 ▁ab  (score -2)
+  add("ba", TokenKind::Normal);      // 12      (score -3)
+  add("a" "\xC3\xA9", TokenKind::Normal); // 13 "aé" (score -4)
+  add("\xC3\xA9", TokenKind::Normal);     // 14 "é" (a character)
+  // Ranked by the merged token's score; " ab" has two splits sharing a rank.
+  d.merges = {{6, 7}, {7, 8}, {9, 8}, {6, 10}, {8, 7}, {7, 14}};
+  return d;
+}
+
+TEST(SpmTokenizer, PrefixesASpaceAndMergesByScore) {
+  std::string error;
+  auto t = Tokenizer::create(spmVocab(), PreTokenizer::Spm, error, 1);
+  ASSERT_TRUE(t) << error;
+  // " ab": " a" outranks "ab", then " a"+"b" gives " ab".
+  EXPECT_EQ(enc(*t, "ab", 1), (std::vector<int32_t>{1, 11}));
+  // "ba" merges; "\n" is a byte token; "é" is a character token.
+  EXPECT_EQ(enc(*t, "ba\n\xC3\xA9", 1),
+            (std::vector<int32_t>{1, 6, 12, 3, 14}));
+  // Characters, not bytes, are the initial symbols: "a" + "é" merge.
+  EXPECT_EQ(enc(*t, "\xC3\xA9" "a\xC3\xA9"), (std::vector<int32_t>{6, 14, 13}));
+  // The highest-scoring pair goes first: " a" before "aé".
+  EXPECT_EQ(enc(*t, "b a\xC3\xA9"), (std::vector<int32_t>{6, 8, 9, 14}));
+  // The dummy prefix also follows a special token.
+  EXPECT_EQ(enc(*t, "a</s>a"), (std::vector<int32_t>{9, 2, 9}));
+  EXPECT_EQ(enc(*t, ""), (std::vector<int32_t>{}));
+}
+
+TEST(SpmTokenizer, ByteFallbackForUnknownCharacters) {
+  TokenizerData d = spmVocab();
+  d.tokens[14].bytes = "x"; // "é" is no longer a token
+  d.merges.pop_back();
+  std::string error;
+  auto t = Tokenizer::create(d, PreTokenizer::Spm, error, 1);
+  ASSERT_TRUE(t) << error;
+  // Its two bytes become byte tokens, which never merge ("aé" stays apart).
+  EXPECT_EQ(enc(*t, "a\xC3\xA9"), (std::vector<int32_t>{9, 4, 5}));
+  std::vector<int32_t> ids;
+  EXPECT_FALSE(t->encode("\xE2\x82\xAC", -1, ids, error));
+  EXPECT_EQ(error, "byte 0xe2 has no token in the vocabulary");
+}
+
+TEST(SpmTokenizer, DecodeDropsTheSpaceAfterBos) {
+  std::string error;
+  auto t = Tokenizer::create(spmVocab(), PreTokenizer::Spm, error, 1);
+  ASSERT_TRUE(t) << error;
+  EXPECT_EQ(t->decode({1, 11, 9, 3, 4, 5}), "<s>ab a\n\xC3\xA9");
+  EXPECT_EQ(t->decode({11, 9}), " ab a");
+  EXPECT_EQ(t->tokenText(1, 9), "a");
+  EXPECT_EQ(t->tokenText(7, 9), " a");
+  EXPECT_EQ(t->tokenText(-1, 9), " a");
+  // Other modes keep every byte.
+  auto g = Tokenizer::create(spmVocab(), PreTokenizer::None, error, 1);
+  ASSERT_TRUE(g) << error;
+  EXPECT_EQ(g->tokenText(1, 9), " a");
+}
+
+TEST(SpmTokenizer, ParsesTheMetadataName) {
+  PreTokenizer p;
+  ASSERT_TRUE(parsePreTokenizer("spm", p));
+  EXPECT_EQ(p, PreTokenizer::Spm);
+}
+
+} // namespace

@@ -1,0 +1,308 @@
+//===- GGUFTest.cpp - GGUF reader, dequantization, tokenizer --------------===//
+//
+// Part of Frugal. Dequantization against blocks computed by hand from the
+// ggml layouts; the reader on an in-memory file; the SentencePiece tokenizer
+// of stories260K against ids from llama2.c's encoder (when the shared model
+// is present).
+//
+//===----------------------------------------------------------------------===//
+
+#include "frontends/gguf/GGUFModel.h"
+
+#include "llmrt/Tokenizer.h"
+
+#include "llvm/Support/FileSystem.h"
+
+#include <gtest/gtest.h>
+
+#include <cstring>
+
+using namespace frugal::gguf;
+
+namespace {
+
+void putHalf(uint8_t *p, uint16_t bits) {
+  p[0] = uint8_t(bits);
+  p[1] = uint8_t(bits >> 8);
+}
+// f16 bit patterns.
+constexpr uint16_t kHalf0_25 = 0x3400, kHalf0_5 = 0x3800, kHalf1 = 0x3C00,
+                   kHalf2 = 0x4000, kHalfMinus2 = 0xC000;
+
+std::vector<float> dequant(uint32_t type, const std::vector<uint8_t> &block,
+                           uint64_t n) {
+  std::vector<float> out(n, -999.0f);
+  llvm::Error err = dequantizeToF32(type, block.data(), n, out.data());
+  EXPECT_FALSE(err) << llvm::toString(std::move(err));
+  return out;
+}
+
+TEST(GGUFDequantize, BlockSizes) {
+  struct {
+    uint32_t id;
+    uint32_t block, bytes;
+  } expected[] = {{kGGMLF32, 1, 4},     {kGGMLF16, 1, 2},
+                  {kGGMLBF16, 1, 2},    {kGGMLQ8_0, 32, 34},
+                  {kGGMLQ4_0, 32, 18},  {kGGMLQ4_1, 32, 20},
+                  {kGGMLQ4_K, 256, 144}, {kGGMLQ6_K, 256, 210}};
+  for (const auto &e : expected) {
+    const GGMLTypeTraits *t = ggmlTypeTraits(e.id);
+    ASSERT_TRUE(t) << e.id;
+    EXPECT_EQ(t->blockSize, e.block) << t->name;
+    EXPECT_EQ(t->blockBytes, e.bytes) << t->name;
+    EXPECT_TRUE(t->toF32) << t->name;
+  }
+  EXPECT_EQ(ggmlTypeTraits(99), nullptr);
+  ASSERT_TRUE(ggmlTypeTraits(kGGMLQ5_K));
+  EXPECT_FALSE(ggmlTypeTraits(kGGMLQ5_K)->toF32);
+}
+
+TEST(GGUFDequantize, Q8_0) {
+  std::vector<uint8_t> b(34, 0);
+  putHalf(b.data(), kHalf0_5);
+  b[2] = 1;
+  b[3] = uint8_t(int8_t(-1));
+  b[4] = 127;
+  b[33] = uint8_t(int8_t(-128));
+  std::vector<float> y = dequant(kGGMLQ8_0, b, 32);
+  EXPECT_EQ(y[0], 0.5f);
+  EXPECT_EQ(y[1], -0.5f);
+  EXPECT_EQ(y[2], 63.5f);
+  EXPECT_EQ(y[3], 0.0f);
+  EXPECT_EQ(y[31], -64.0f);
+}
+
+TEST(GGUFDequantize, Q4_0) {
+  std::vector<uint8_t> b(18, 0x88); // every nibble 8: zero
+  putHalf(b.data(), kHalf2);
+  b[2] = 0x9F; // element 0: (15-8)*2, element 16: (9-8)*2
+  b[3] = 0x08; // element 1: 0, element 17: (0-8)*2
+  std::vector<float> y = dequant(kGGMLQ4_0, b, 32);
+  EXPECT_EQ(y[0], 14.0f);
+  EXPECT_EQ(y[16], 2.0f);
+  EXPECT_EQ(y[1], 0.0f);
+  EXPECT_EQ(y[17], -16.0f);
+  EXPECT_EQ(y[5], 0.0f);
+}
+
+TEST(GGUFDequantize, Q4_1) {
+  std::vector<uint8_t> b(20, 0);
+  putHalf(b.data(), kHalf1);
+  putHalf(b.data() + 2, kHalfMinus2);
+  b[4] = 0x31;  // element 0: 1*1-2, element 16: 3*1-2
+  b[19] = 0xF0; // element 15: -2, element 31: 15-2
+  std::vector<float> y = dequant(kGGMLQ4_1, b, 32);
+  EXPECT_EQ(y[0], -1.0f);
+  EXPECT_EQ(y[16], 1.0f);
+  EXPECT_EQ(y[15], -2.0f);
+  EXPECT_EQ(y[31], 13.0f);
+}
+
+TEST(GGUFDequantize, Q4_K) {
+  std::vector<uint8_t> b(144, 0);
+  putHalf(b.data(), kHalf1);       // d
+  putHalf(b.data() + 2, kHalf0_5); // dmin
+  uint8_t *scales = b.data() + 4, *qs = b.data() + 16;
+  scales[0] = 3 | (1 << 6); // sub-block 0: scale 3; top bits feed block 4
+  scales[4] = 2;            // sub-block 0: min 2
+  scales[1] = 5;            // sub-block 1: scale 5
+  scales[5] = 4;            // sub-block 1: min 4
+  scales[8] = 0x21;         // sub-block 4: scale 1|(1<<4)=17, min 2
+  qs[0] = 0x7A;  // element 0 (sub 0): 3*10-0.5*2; element 32 (sub 1): 5*7-0.5*4
+  qs[64] = 0x03; // element 128 (sub 4): 17*3-0.5*2
+  std::vector<float> y = dequant(kGGMLQ4_K, b, 256);
+  EXPECT_EQ(y[0], 29.0f);
+  EXPECT_EQ(y[32], 33.0f);
+  EXPECT_EQ(y[1], -1.0f);  // q=0 in sub-block 0: -dmin*min
+  EXPECT_EQ(y[128], 50.0f);
+  EXPECT_EQ(y[255], 0.0f); // sub-block 7: scale 0, min 0
+}
+
+TEST(GGUFDequantize, Q6_K) {
+  std::vector<uint8_t> b(210, 0);
+  uint8_t *ql = b.data(), *qh = b.data() + 128;
+  int8_t *sc = reinterpret_cast<int8_t *>(b.data() + 192);
+  putHalf(b.data() + 208, kHalf0_25);
+  sc[0] = 2;
+  sc[2] = -3;
+  sc[4] = 1;
+  ql[0] = 0x5A; // element 0: low 0xA; element 64: high 5
+  qh[0] = 0x06; // element 0: +2<<4; element 32: +1<<4
+  std::vector<float> y = dequant(kGGMLQ6_K, b, 256);
+  EXPECT_EQ(y[0], 0.25f * 2 * (42 - 32));
+  EXPECT_EQ(y[32], 0.25f * -3 * (16 - 32));
+  EXPECT_EQ(y[64], 0.25f * 1 * (5 - 32));
+  EXPECT_EQ(y[1], 0.25f * 2 * -32);
+  EXPECT_EQ(y[200], 0.0f); // second half: scales 0
+}
+
+TEST(GGUFDequantize, HalfAndBFloat) {
+  std::vector<uint8_t> b(4);
+  putHalf(b.data(), kHalf0_5);
+  putHalf(b.data() + 2, kHalfMinus2);
+  EXPECT_EQ(dequant(kGGMLF16, b, 2), (std::vector<float>{0.5f, -2.0f}));
+  putHalf(b.data(), 0x3F80); // bf16 1.0
+  putHalf(b.data() + 2, 0xC040); // bf16 -3.0
+  EXPECT_EQ(dequant(kGGMLBF16, b, 2), (std::vector<float>{1.0f, -3.0f}));
+}
+
+TEST(GGUFDequantize, RejectsUnsupportedTypes) {
+  std::vector<uint8_t> b(176, 0);
+  float out[256];
+  llvm::Error err = dequantizeToF32(kGGMLQ5_K, b.data(), 256, out);
+  ASSERT_TRUE(bool(err));
+  EXPECT_NE(llvm::toString(std::move(err)).find("cannot convert ggml type Q5_K"),
+            std::string::npos);
+}
+
+/// Little-endian GGUF bytes.
+struct Writer {
+  std::string bytes;
+  template <typename T> void put(T v) {
+    bytes.append(reinterpret_cast<const char *>(&v), sizeof(T));
+  }
+  void str(const std::string &s) {
+    put<uint64_t>(s.size());
+    bytes += s;
+  }
+};
+
+TEST(GGUFFile, ParsesMetadataAndTensors) {
+  Writer w;
+  w.bytes = "GGUF";
+  w.put<uint32_t>(2); // version 2
+  w.put<uint64_t>(1); // tensors
+  w.put<uint64_t>(4); // kvs
+  w.str("general.alignment");
+  w.put<uint32_t>(4);
+  w.put<uint32_t>(64);
+  w.str("a.i8");
+  w.put<uint32_t>(1);
+  w.put<int8_t>(-5);
+  w.str("a.nested");
+  w.put<uint32_t>(9);
+  w.put<uint32_t>(9); // array of arrays
+  w.put<uint64_t>(2);
+  w.put<uint32_t>(8); // [["x"], []]
+  w.put<uint64_t>(1);
+  w.str("x");
+  w.put<uint32_t>(8);
+  w.put<uint64_t>(0);
+  w.str("a.f64");
+  w.put<uint32_t>(12);
+  w.put<double>(0.25);
+  w.str("blk.2.ffn_up.weight");
+  w.put<uint32_t>(2);
+  w.put<uint64_t>(32); // ne[0]
+  w.put<uint64_t>(3);  // ne[1]
+  w.put<uint32_t>(kGGMLQ8_0);
+  w.put<uint64_t>(0);
+  w.bytes.resize((w.bytes.size() + 63) / 64 * 64, '\0');
+  size_t dataStart = w.bytes.size();
+  w.bytes.resize(dataStart + 3 * 34, '\0');
+  auto file = GGUFFile::parse(llvm::MemoryBuffer::getMemBuffer(
+      w.bytes, "mem.gguf", /*RequiresNullTerminator=*/false));
+  ASSERT_TRUE(bool(file)) << llvm::toString(file.takeError());
+  const GGUFFile &f = **file;
+  EXPECT_EQ(f.version(), 2u);
+  EXPECT_EQ(f.alignment(), 64u);
+  EXPECT_EQ(f.dataOffset(), dataStart);
+  EXPECT_EQ(f.lookup("a.i8")->asInt(), -5);
+  EXPECT_EQ(f.lookup("a.f64")->asReal(), 0.25);
+  const Value *nested = f.lookup("a.nested");
+  ASSERT_TRUE(nested);
+  ASSERT_EQ(nested->array.size(), 2u);
+  EXPECT_EQ(nested->array[0].array[0].asString(), "x");
+  EXPECT_TRUE(nested->array[1].array.empty());
+  const TensorInfo *t = f.tensor("blk.2.ffn_up.weight");
+  ASSERT_TRUE(t);
+  EXPECT_EQ(t->shape, (llvm::SmallVector<int64_t, 4>{3, 32}));
+  EXPECT_EQ(t->numBytes, 3u * 34);
+
+  // Truncating the data section is caught.
+  w.bytes.resize(w.bytes.size() - 1);
+  auto cut = GGUFFile::parse(llvm::MemoryBuffer::getMemBuffer(
+      w.bytes, "cut.gguf", /*RequiresNullTerminator=*/false));
+  ASSERT_FALSE(bool(cut));
+  EXPECT_NE(llvm::toString(cut.takeError()).find("end past the end of the file"),
+            std::string::npos);
+}
+
+TEST(GGUFModel, HFNames) {
+  EXPECT_EQ(hfTensorName("token_embd.weight"), "model.embed_tokens.weight");
+  EXPECT_EQ(hfTensorName("output.weight"), "lm_head.weight");
+  EXPECT_EQ(hfTensorName("output_norm.weight"), "model.norm.weight");
+  EXPECT_EQ(hfTensorName("blk.12.attn_output.weight"),
+            "model.layers.12.self_attn.o_proj.weight");
+  EXPECT_EQ(hfTensorName("blk.0.attn_k.bias"),
+            "model.layers.0.self_attn.k_proj.bias");
+  EXPECT_EQ(hfTensorName("blk.3.ffn_norm.weight"),
+            "model.layers.3.post_attention_layernorm.weight");
+  EXPECT_EQ(hfTensorName("blk.x.ffn_up.weight"), std::nullopt);
+  EXPECT_EQ(hfTensorName("rope_freqs.weight"), std::nullopt);
+}
+
+/// The runtime tokenizer built from what the compiler stores.
+std::unique_ptr<llmrt::Tokenizer>
+runtimeTokenizer(const frugal::safetensors::TokenizerData &data) {
+  llmrt::TokenizerData rt;
+  for (size_t i = 0; i < data.tokens.size(); ++i)
+    rt.tokens.push_back(
+        {data.tokens[i], data.kinds[i] == frugal::safetensors::kTokenSpecial
+                             ? llmrt::TokenKind::Special
+                         : data.kinds[i] == frugal::safetensors::kTokenByte
+                             ? llmrt::TokenKind::Byte
+                             : llmrt::TokenKind::Normal});
+  rt.merges = data.merges;
+  llmrt::PreTokenizer pre;
+  EXPECT_TRUE(llmrt::parsePreTokenizer(data.preTokenizer, pre));
+  std::string error;
+  auto tok = llmrt::Tokenizer::create(rt, pre, error, int32_t(data.bos));
+  EXPECT_TRUE(tok) << error;
+  return tok;
+}
+
+TEST(GGUFModel, Stories260KTokenizerMatchesLlama2c) {
+  std::string path = FRUGAL_SHARED_MODELS_DIR "/stories260K/stories260K.gguf";
+  if (!llvm::sys::fs::exists(path))
+    GTEST_SKIP() << path << " not found";
+  auto model = openGGUFModel(path);
+  ASSERT_TRUE(bool(model)) << llvm::toString(model.takeError());
+  EXPECT_TRUE(model->config.ropeInterleaved);
+  EXPECT_EQ(model->config.headDim, 8);
+  EXPECT_EQ(model->config.numKVHeads, 4);
+  ASSERT_TRUE(model->tokenizer);
+  const auto &data = *model->tokenizer;
+  EXPECT_EQ(data.preTokenizer, "spm");
+  EXPECT_TRUE(data.addBos);
+  EXPECT_EQ(data.bos, 1);
+  EXPECT_EQ(data.eos, (std::vector<int64_t>{2}));
+  EXPECT_EQ(data.kinds[3], frugal::safetensors::kTokenByte);
+  EXPECT_EQ(data.tokens[13], "\n"); // <0x0A>
+  auto tok = runtimeTokenizer(data);
+  ASSERT_TRUE(tok);
+  // Ids from llama2.c's encode() (score-greedy BPE, byte fallback + 3).
+  struct {
+    const char *text;
+    std::vector<int32_t> ids;
+  } cases[] = {
+      {"Once upon a time, there was a little girl named Lily.",
+       {1, 403, 407, 261, 378, 432, 383, 286, 261, 376, 298, 315, 421, 395,
+        317, 426}},
+      {"Hello world!\nNew line: caf\xC3\xA9 \xE2\x82\xAC 42",
+       {1, 346, 306, 414, 263, 304, 341, 443, 13, 458, 411, 424, 278, 271,
+        411, 467, 280, 412, 431, 485, 410, 503, 410, 484, 479}},
+      {"  two  spaces", {1, 410, 410, 259, 424, 414, 410, 262, 427, 412, 331,
+                         419}},
+  };
+  for (const auto &c : cases) {
+    std::vector<int32_t> ids;
+    std::string error;
+    ASSERT_TRUE(tok->encode(c.text, 1, ids, error)) << error;
+    EXPECT_EQ(ids, c.ids) << c.text;
+    // Special tokens decode as their text; the space after BOS goes.
+    EXPECT_EQ(tok->decode(ids), std::string("<s>") + c.text);
+  }
+}
+
+} // namespace
