@@ -101,6 +101,9 @@ llvm::Error frugal::linkExecutable(const std::string &objectPath,
   for (const char *flag : {"-fuse-ld=lld", "-fopenmp", "-lm",
                            "-Wl,-rpath," FRUGAL_LLVM_LIB_DIR})
     args.push_back(flag);
+  // A sanitizer build's llmrt is instrumented: link its runtimes too.
+  if (llvm::StringRef(FRUGAL_SANITIZE_LINK_FLAGS).size())
+    args.push_back(FRUGAL_SANITIZE_LINK_FLAGS);
   args.push_back("-o");
   args.push_back(output);
 
