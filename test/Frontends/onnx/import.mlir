@@ -79,5 +79,5 @@
 
 // RMS-LABEL: func.func @main(%arg0: tensor<1x5xi64>) -> tensor<1x5x8xf32>
 // RMS:         %[[E:.*]] = llm.weight "embed" : tensor<32x8xf32>
-// RMS:         %[[H:.*]] = llm.gather %[[E]], %arg0 {axis = 0 : i64} : tensor<32x8xf32>, tensor<1x5xi64> -> tensor<1x5x8xf32>
+// RMS:         %[[H:.*]] = llm.embed %[[E]], %arg0 : tensor<32x8xf32>, tensor<1x5xi64> -> tensor<1x5x8xf32>
 // RMS:         llm.rms_norm %[[H]], %{{.*}} eps = 9.99{{.*}}E-7 : tensor<1x5x8xf32>, tensor<8xf32>
