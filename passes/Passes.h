@@ -42,6 +42,8 @@ void populateFuseRMSNormPatterns(RewritePatternSet &patterns,
                                  int64_t *counter = nullptr);
 void populateFuseSwiGLUPatterns(RewritePatternSet &patterns,
                                 int64_t *counter = nullptr);
+void populateFuseAttentionPatterns(RewritePatternSet &patterns,
+                                   int64_t *counter = nullptr);
 
 /// Runs `patterns` greedily on `op`, counting rewrites into `count`, and
 /// emits "<pass>: N fused" remarks per function when `report`.

@@ -77,6 +77,28 @@ def LLMFuseSwiGLU : Pass<"llm-fuse-swiglu"> {
   let dependentDialects = ["::mlir::llm::LLMDialect"];
 }
 
+def LLMFuseAttention : Pass<"llm-fuse-attention"> {
+  let summary = "Raises op-by-op scaled dot-product attention into llm.attention";
+  let description = [{
+    Recognizes attention as exporters spell it on `[batch, heads, seq,
+    head_dim]` tensors: heads split by `reshape` + `transpose`, scores
+    `matmul(q, k^T)` scaled by a constant (`mul` or `div`), an optional
+    causal mask (a constant added to the scores, or a `select` against a
+    constant fill), `softmax` over keys, `matmul` with the values and the
+    heads merged back. Grouped-query attention's repeat of KV heads
+    (`reshape` + `expand` + `reshape`) becomes `num_kv_heads`. The result
+    is one `llm.attention` on the `[batch, seq, heads * head_dim]` values.
+  }];
+  let options = [
+    Option<"report", "report", "bool", /*default=*/"false",
+           "Emit a remark per function with the number of fusions">
+  ];
+  let statistics = [
+    Statistic<"numFused", "fused", "Attentions raised">
+  ];
+  let dependentDialects = ["::mlir::llm::LLMDialect"];
+}
+
 def LLMTransposeWeights : Pass<"llm-transpose-weights"> {
   let summary = "Stores [K, N] matmul weights as [N, K] for the GEMV kernel";
   let description = [{

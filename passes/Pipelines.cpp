@@ -15,6 +15,7 @@ using namespace mlir;
 
 void mlir::llm::buildLLMOptimizationPipeline(
     OpPassManager &pm, const LLMOptimizationOptions &options) {
+  pm.addPass(createLLMFuseAttention());
   pm.addPass(createLLMFuseRMSNorm());
   pm.addPass(createLLMFuseSwiGLU());
   pm.addPass(createCanonicalizerPass());

@@ -10,6 +10,9 @@
 #include "tools/llm-run/Runner.h"
 
 #include "dialects/LLM/IR/LLMDialect.h"
+#include "passes/Passes.h"
+
+#include "mlir/Pass/PassManager.h"
 
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/InitAllDialects.h"
@@ -405,6 +408,55 @@ TEST_F(KernelTest, RopeMatchesHalfRotation) {
         want[(i * h + hh) * d + 2 * c + 1] = float(x1 * std::cos(a) + x0 * std::sin(a));
       }
   expectNear(tabled[0].toVector<float>(), want, 2e-4f);
+}
+
+// llm-fuse-attention must not change what the program computes: the
+// op-by-op causal attention and its fused form agree.
+TEST_F(KernelTest, FusedAttentionMatchesOpByOp) {
+  std::string mask = "[";
+  for (int i = 0; i < 4; ++i) {
+    mask += i ? ", [" : "[";
+    for (int j = 0; j < 4; ++j)
+      mask += std::string(j ? ", " : "") + (j <= i ? "0.0" : "-1.0e+09");
+    mask += "]";
+  }
+  mask += "]";
+  std::string source = R"(
+    func.func @main(%q: tensor<1x4x32xf32>, %k: tensor<1x4x32xf32>, %v: tensor<1x4x32xf32>) -> tensor<1x4x32xf32> {
+      %q4 = llm.reshape %q : tensor<1x4x32xf32> -> tensor<1x4x2x16xf32>
+      %qt = llm.transpose %q4 [0, 2, 1, 3] : tensor<1x4x2x16xf32> -> tensor<1x2x4x16xf32>
+      %k4 = llm.reshape %k : tensor<1x4x32xf32> -> tensor<1x4x2x16xf32>
+      %kt = llm.transpose %k4 [0, 2, 3, 1] : tensor<1x4x2x16xf32> -> tensor<1x2x16x4xf32>
+      %v4 = llm.reshape %v : tensor<1x4x32xf32> -> tensor<1x4x2x16xf32>
+      %vt = llm.transpose %v4 [0, 2, 1, 3] : tensor<1x4x2x16xf32> -> tensor<1x2x4x16xf32>
+      %s = llm.matmul %qt, %kt : tensor<1x2x4x16xf32>, tensor<1x2x16x4xf32> -> tensor<1x2x4x4xf32>
+      %c = arith.constant dense<4.0> : tensor<f32>
+      %sc = llm.div %s, %c : tensor<1x2x4x4xf32>, tensor<f32> -> tensor<1x2x4x4xf32>
+      %m = arith.constant dense<)" + mask + R"(> : tensor<4x4xf32>
+      %ms = llm.add %sc, %m : tensor<1x2x4x4xf32>, tensor<4x4xf32> -> tensor<1x2x4x4xf32>
+      %p = llm.softmax %ms : tensor<1x2x4x4xf32>
+      %o = llm.matmul %p, %vt : tensor<1x2x4x4xf32>, tensor<1x2x4x16xf32> -> tensor<1x2x4x16xf32>
+      %ot = llm.transpose %o [0, 2, 1, 3] : tensor<1x2x4x16xf32> -> tensor<1x4x2x16xf32>
+      %r = llm.reshape %ot : tensor<1x4x2x16xf32> -> tensor<1x4x32xf32>
+      return %r : tensor<1x4x32xf32>
+    })";
+  std::vector<HostTensor> inputs = {f32({1, 4, 32}, random(128)),
+                                    f32({1, 4, 32}, random(128)),
+                                    f32({1, 4, 32}, random(128))};
+  auto unfused = run(source, inputs);
+  ASSERT_EQ(unfused.size(), 1u);
+
+  auto module = parseSourceString<ModuleOp>(source, &context);
+  ASSERT_TRUE(module);
+  PassManager pm(&context);
+  pm.addPass(llm::createLLMFuseAttention());
+  ASSERT_TRUE(succeeded(pm.run(*module)));
+  int fused = 0;
+  module->walk([&](llm::AttentionOp) { ++fused; });
+  ASSERT_EQ(fused, 1);
+  auto result = runFunction(*module, "main", inputs);
+  ASSERT_TRUE(static_cast<bool>(result)) << llvm::toString(result.takeError());
+  expectNear((*result)[0].toVector<float>(), unfused[0].toVector<float>());
 }
 
 } // namespace
