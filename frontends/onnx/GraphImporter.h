@@ -54,6 +54,9 @@ public:
   /// initializers; `kind` converts a known value to another element kind.
   llvm::Expected<mlir::Value> value(size_t i,
                                     std::optional<ElemKind> kind = {});
+  /// When input `i` is a 2-D initializer that imports as a weight, the
+  /// `llm.weight ... transposed` of it; otherwise null.
+  mlir::Value transposedWeight(size_t i);
   /// Input `i` as a list of known integers; an error names `what`.
   llvm::Expected<llvm::SmallVector<int64_t, 4>> knownInts(size_t i,
                                                           llvm::StringRef what);

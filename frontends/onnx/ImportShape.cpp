@@ -191,6 +191,14 @@ Error OpImporter::transpose() {
   Shape shape;
   for (int64_t p : perm)
     shape.push_back(t->getDimSize(p));
+  // The transpose of a matrix weight is the same weight in the transposed
+  // layout, which the packer writes once (tied embeddings read the lm_head
+  // weight this way).
+  if (rank == 2 && perm[0] == 1)
+    if (Value w = gi.transposedWeight(0)) {
+      gi.define(0, w);
+      return Error::success();
+    }
   if (const KnownTensor *x = gi.known(0)) {
     if (rank <= 1) {
       gi.defineKnown(0, *x);

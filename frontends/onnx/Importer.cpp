@@ -162,6 +162,22 @@ llvm::Expected<Value> GraphImporter::value(size_t i,
   return materialize(cur->inputs[i], kind);
 }
 
+Value GraphImporter::transposedWeight(size_t i) {
+  if (!hasInput(i))
+    return Value();
+  const Entry *e = lookup(cur->inputs[i]);
+  if (!e || e->value || e->known || !e->init || e->init->dims.size() != 2 ||
+      !isConvertibleToF32(e->init->dataType) ||
+      e->init->numElements() <= options.maxInlineElements)
+    return Value();
+  auto type = RankedTensorType::get({e->init->dims[1], e->init->dims[0]},
+                                    b.getF32Type());
+  return llm::WeightOp::create(b, curLoc, type,
+                               b.getStringAttr(cur->inputs[i]),
+                               llm::QuantAttr(), IntegerAttr(),
+                               b.getUnitAttr());
+}
+
 llvm::Expected<llvm::SmallVector<int64_t, 4>>
 GraphImporter::knownInts(size_t i, StringRef what) {
   const KnownTensor *t = known(i);
@@ -447,12 +463,24 @@ importONNXDecoder(MLIRContext &context, const ONNXModel &model,
   return importer.run();
 }
 
+bool isDecoderGraph(const ONNXModel &model) {
+  for (const ONNXNode &n : model.graph().nodes)
+    if (n.domain == "com.microsoft" && n.opType == "GroupQueryAttention")
+      return true;
+  return false;
+}
+
 llvm::Expected<OwningOpRef<ModuleOp>>
 importONNXModelFromPath(MLIRContext &context, StringRef path,
                         const ONNXImportOptions &options) {
   llvm::Expected<std::unique_ptr<ONNXModel>> model = ONNXModel::open(path);
   if (!model)
     return model.takeError();
+  if (isDecoderGraph(**model)) {
+    ONNXDecoderOptions decoder =
+        options.decoder ? *options.decoder : ONNXDecoderOptions();
+    return importONNXDecoder(context, **model, decoder);
+  }
   return importONNXModel(context, **model, options);
 }
 

@@ -83,7 +83,13 @@ llvm::Expected<mlir::OwningOpRef<mlir::ModuleOp>>
 importONNXDecoder(mlir::MLIRContext &context, const ONNXModel &model,
                   const ONNXDecoderOptions &options = {});
 
-/// Opens the .onnx file at `path` (external data next to it) and imports it.
+/// Whether `model` is a decoder graph for importONNXDecoder: it has a
+/// com.microsoft GroupQueryAttention node.
+bool isDecoderGraph(const ONNXModel &model);
+
+/// Opens the .onnx file at `path` (external data next to it) and imports it:
+/// with importONNXDecoder (default decoder options, `maxContext` aside)
+/// when it is a decoder graph, otherwise with importONNXModel.
 /// The model must outlive nothing: the IR holds no views into it.
 llvm::Expected<mlir::OwningOpRef<mlir::ModuleOp>>
 importONNXModelFromPath(mlir::MLIRContext &context, llvm::StringRef path,

@@ -76,6 +76,36 @@ LogicalResult lowerWeights(ModuleOp module) {
   return success();
 }
 
+/// Turns every tensor-typed arith.constant (the importers' folded values)
+/// into a private constant memref.global read with memref.get_global.
+void lowerTensorConstants(ModuleOp module) {
+  SmallVector<arith::ConstantOp> constants;
+  module.walk([&](arith::ConstantOp op) {
+    if (isa<RankedTensorType>(op.getType()))
+      constants.push_back(op);
+  });
+  SymbolTable symbols(module);
+  OpBuilder moduleBuilder = OpBuilder::atBlockBegin(module.getBody());
+  for (auto [index, op] : llvm::enumerate(constants)) {
+    auto tensorType = cast<RankedTensorType>(op.getType());
+    auto memrefType =
+        MemRefType::get(tensorType.getShape(), tensorType.getElementType());
+    auto global = memref::GlobalOp::create(
+        moduleBuilder, op.getLoc(), "__llm_constant",
+        moduleBuilder.getStringAttr("private"), memrefType,
+        cast<ElementsAttr>(op.getValue()), /*constant=*/true,
+        /*alignment=*/IntegerAttr());
+    symbols.insert(global);
+    OpBuilder b(op);
+    Value read = memref::GetGlobalOp::create(b, op.getLoc(), memrefType,
+                                             global.getSymName());
+    auto cast = UnrealizedConversionCastOp::create(b, op.getLoc(),
+                                                   TypeRange{tensorType}, read);
+    op.replaceAllUsesWith(cast.getResult(0));
+    op.erase();
+  }
+}
+
 /// Frees every allocation of `func` after its last use in its block.
 void insertDeallocs(func::FuncOp func) {
   SmallVector<memref::AllocOp> allocs;
@@ -138,6 +168,7 @@ struct ConvertLLMToKernelsPass
     MLIRContext *ctx = &getContext();
     if (failed(lowerWeights(module)))
       return signalPassFailure();
+    lowerTensorConstants(module);
 
     TypeConverter converter;
     converter.addConversion([](Type type) { return type; });

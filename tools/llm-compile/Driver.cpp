@@ -12,6 +12,7 @@
 
 #include "dialects/LLM/IR/LLMDialect.h"
 #include "frontends/gguf/GGUFModel.h"
+#include "frontends/onnx/DecoderModel.h"
 #include "frontends/safetensors/Importer.h"
 #include "frontends/safetensors/ModelConfig.h"
 #include "lowering/Passes.h"
@@ -211,6 +212,24 @@ llvm::Expected<ImportedModel> importGGUF(MLIRContext &context, StringRef input,
   return std::move(m);
 }
 
+/// An onnxruntime-genai decoder export (genai_config.json and
+/// tokenizer.json beside it when present).
+llvm::Expected<ImportedModel> importONNX(MLIRContext &context, StringRef input,
+                                         const st::ImportOptions &opts) {
+  auto model = onnx::openONNXDecoderModel(context, input, opts.maxContext);
+  if (!model)
+    return model.takeError();
+  ImportedModel m;
+  m.name = llvm::sys::path::filename(llvm::sys::path::parent_path(input)).str();
+  if (m.name.empty() || m.name == ".")
+    m.name = llvm::sys::path::stem(input).str();
+  m.module = std::move(model->module);
+  m.weights = std::move(model->source);
+  m.config = std::move(model->config);
+  m.tokenizer = std::move(model->tokenizer);
+  return std::move(m);
+}
+
 long peakRSSMegabytes() {
   struct rusage usage;
   getrusage(RUSAGE_SELF, &usage);
@@ -247,9 +266,12 @@ llvm::Error frugal::compileModel(const CompileOptions &options) {
   } else {
     st::ImportOptions importOptions;
     importOptions.maxContext = options.maxContext;
-    auto model = StringRef(options.input).ends_with(".gguf")
-                     ? importGGUF(context, options.input, importOptions)
-                     : importSafetensors(context, options.input, importOptions);
+    StringRef input = options.input;
+    auto model = input.ends_with(".gguf")
+                     ? importGGUF(context, input, importOptions)
+                 : input.ends_with(".onnx")
+                     ? importONNX(context, input, importOptions)
+                     : importSafetensors(context, input, importOptions);
     if (!model)
       return model.takeError();
     imported = std::move(*model);

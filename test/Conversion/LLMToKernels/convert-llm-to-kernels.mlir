@@ -120,3 +120,16 @@ func.func @plain_matmul(%x: tensor<1x?x64xf32>) -> tensor<1x?x32xf32> {
   %0 = llm.matmul %x, %w : tensor<1x?x64xf32>, tensor<64x32xf32> -> tensor<1x?x32xf32>
   return %0 : tensor<1x?x32xf32>
 }
+
+// -----
+
+// Tensor constants (values an importer folded) become private constant
+// globals read with memref.get_global; a returned one is copied out.
+// CHECK-LABEL: memref.global "private" constant @__llm_constant : memref<3xi64> = dense<[3, 4, 5]>
+// CHECK-LABEL: func.func @tensor_constant
+// CHECK: %[[G:.*]] = memref.get_global @__llm_constant : memref<3xi64>
+// CHECK: memref.copy %[[G]], %{{.*}} : memref<3xi64> to memref<3xi64>
+func.func @tensor_constant(%x: tensor<3x4x5xf32>) -> tensor<3xi64> {
+  %c = arith.constant dense<[3, 4, 5]> : tensor<3xi64>
+  return %c : tensor<3xi64>
+}
