@@ -27,6 +27,11 @@ namespace llm {
 struct LLMOptimizationOptions {
   /// Lay [K, N] matmul weights out as [N, K] (llm-transpose-weights).
   bool transposeWeights = true;
+  /// llm-quantize: 0 keeps f32 weights, else 4 or 8 bits.
+  unsigned quantBits = 0;
+  unsigned quantGroup = 32;
+  std::string quantScheme = "symmetric";
+  std::vector<std::string> quantKeep, quantInt8;
 };
 
 /// Raising passes, canonicalization and weight layout choices, run on
@@ -42,6 +47,8 @@ void populateFuseRMSNormPatterns(RewritePatternSet &patterns,
                                  int64_t *counter = nullptr);
 void populateFuseSwiGLUPatterns(RewritePatternSet &patterns,
                                 int64_t *counter = nullptr);
+void populateFuseRoPEPatterns(RewritePatternSet &patterns,
+                              int64_t *counter = nullptr);
 void populateFuseAttentionPatterns(RewritePatternSet &patterns,
                                    int64_t *counter = nullptr);
 

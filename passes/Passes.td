@@ -99,6 +99,62 @@ def LLMFuseAttention : Pass<"llm-fuse-attention"> {
   let dependentDialects = ["::mlir::llm::LLMDialect"];
 }
 
+def LLMQuantize : Pass<"llm-quantize"> {
+  let summary = "Chooses group-wise integer storage for matmul weights";
+  let description = [{
+    Marks every rank-2 weight used as a (transposed) matmul rhs with
+    `#llm.quant<bits, group, scheme>`; the packer then quantizes it at
+    compile time (round-to-nearest, scales and mins in f16, layout in
+    dialects/LLM/IR/LLMQuant.h) and the CPU lowering fuses dequantization
+    into the matmul kernel. A weight that also has other users (a tied
+    embedding table) keeps its float copy for them and gets a quantized
+    copy for its matmuls. `keep` lists glob patterns of weight names left in
+    f32; `int8` lists patterns quantized to 8 bits whatever `bits` says.
+  }];
+  let options = [
+    Option<"bits", "bits", "unsigned", /*default=*/"8", "4 or 8">,
+    Option<"group", "group", "unsigned", /*default=*/"32",
+           "Elements per scale: 32, 64, 128 (0: one per row)">,
+    Option<"scheme", "scheme", "std::string", /*default=*/"\"symmetric\"",
+           "symmetric or asymmetric">,
+    Option<"method", "method", "std::string", /*default=*/"\"rtn\"",
+           "Quantization method: rtn (round to nearest)">,
+    ListOption<"keep", "keep", "std::string",
+               "Glob patterns of weight names to keep in f32">,
+    ListOption<"int8", "int8", "std::string",
+               "Glob patterns of weight names to quantize to 8 bits">
+  ];
+  let statistics = [
+    Statistic<"numQuantized", "quantized", "Weights quantized">
+  ];
+  let dependentDialects = ["::mlir::llm::LLMDialect"];
+}
+
+def LLMFuseRoPE : Pass<"llm-fuse-rope"> {
+  let summary = "Raises x * cos + rotate_half(x) * sin into llm.rope";
+  let description = [{
+    Recognizes the rotary embedding exporters spell out on `[batch, heads,
+    seq, head_dim]` heads split by `reshape` + `transpose`: `x * cos +
+    rotate_half(x) * sin`, with `rotate_half(x) = concat(neg(x[..., D/2:]),
+    x[..., :D/2])`. `cos` and `sin` are `[batch or 1, 1, seq, head_dim]`,
+    either rows of constant `[max_positions, head_dim]` tables gathered by
+    position ids or constants already indexed for a static sequence
+    (positions `0..seq-1`). Every table row must be `cat(h, h)`; its first
+    halves become the `[max_positions, head_dim / 2]` tables of one
+    `llm.rope` on the `[batch, seq, heads * head_dim]` value, whose result
+    is split into heads again so that llm-fuse-attention still matches.
+  }];
+  let options = [
+    Option<"report", "report", "bool", /*default=*/"false",
+           "Emit a remark per function with the number of fusions">
+  ];
+  let statistics = [
+    Statistic<"numFused", "fused", "Rotary embeddings raised">
+  ];
+  let dependentDialects = ["::mlir::llm::LLMDialect",
+                           "::mlir::arith::ArithDialect"];
+}
+
 def LLMTransposeWeights : Pass<"llm-transpose-weights"> {
   let summary = "Stores [K, N] matmul weights as [N, K] for the GEMV kernel";
   let description = [{

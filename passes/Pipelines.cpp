@@ -15,6 +15,8 @@ using namespace mlir;
 
 void mlir::llm::buildLLMOptimizationPipeline(
     OpPassManager &pm, const LLMOptimizationOptions &options) {
+  // RoPE first: it leaves the heads split that llm-fuse-attention matches.
+  pm.addPass(createLLMFuseRoPE());
   pm.addPass(createLLMFuseAttention());
   pm.addPass(createLLMFuseRMSNorm());
   pm.addPass(createLLMFuseSwiGLU());
@@ -22,6 +24,15 @@ void mlir::llm::buildLLMOptimizationPipeline(
   pm.addPass(createCSEPass());
   if (options.transposeWeights)
     pm.addPass(createLLMTransposeWeights());
+  if (options.quantBits != 0) {
+    LLMQuantizeOptions quantize;
+    quantize.bits = options.quantBits;
+    quantize.group = options.quantGroup;
+    quantize.scheme = options.quantScheme;
+    quantize.keep.assign(options.quantKeep.begin(), options.quantKeep.end());
+    quantize.int8.assign(options.quantInt8.begin(), options.quantInt8.end());
+    pm.addPass(createLLMQuantize(quantize));
+  }
 }
 
 namespace {
@@ -31,6 +42,12 @@ struct OptimizationCLOptions
       *this, "transpose-weights",
       llvm::cl::desc("Store [K, N] matmul weights as [N, K]"),
       llvm::cl::init(true)};
+  Option<unsigned> quantBits{*this, "quantize-bits",
+                             llvm::cl::desc("0 (f32), 4 or 8"),
+                             llvm::cl::init(0)};
+  Option<unsigned> quantGroup{*this, "quantize-group",
+                              llvm::cl::desc("Elements per scale"),
+                              llvm::cl::init(32)};
 };
 } // namespace
 
@@ -41,6 +58,8 @@ void mlir::llm::registerLLMOptimizationPipelines() {
       [](OpPassManager &pm, const OptimizationCLOptions &cl) {
         llm::LLMOptimizationOptions options;
         options.transposeWeights = cl.transposeWeights;
+        options.quantBits = cl.quantBits;
+        options.quantGroup = cl.quantGroup;
         llm::buildLLMOptimizationPipeline(pm, options);
       });
 }

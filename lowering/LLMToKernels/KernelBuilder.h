@@ -26,6 +26,10 @@ namespace mlir {
 namespace llm {
 namespace kernels {
 
+/// Marks the cast that stands for a quantized weight's storage bytes
+/// (memref<bytes x i8>) in the tensor world; its value is the QuantAttr.
+constexpr llvm::StringLiteral kQuantizedWeightAttr = "llm.quantized_weight";
+
 /// Options shared by all kernel generators.
 struct KernelOptions {
   int64_t vectorWidth = 16;

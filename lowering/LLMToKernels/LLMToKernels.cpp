@@ -62,13 +62,20 @@ LogicalResult lowerWeights(ModuleOp module) {
                   "(llm-compile does) before lowering";
       OpBuilder b(op);
       auto tensorType = op.getResult().getType();
+      // A quantized weight is its raw storage bytes (LLMQuant.h); the
+      // matmul kernel reads codes, scales and mins from it.
       auto viewType =
-          MemRefType::get(tensorType.getShape(), tensorType.getElementType());
+          op.getQuant()
+              ? MemRefType::get({op.getStorageBytes()}, IntegerType::get(ctx, 8))
+              : MemRefType::get(tensorType.getShape(),
+                                tensorType.getElementType());
       Value offset = arith::ConstantIndexOp::create(b, op.getLoc(), *op.getOffset());
       Value view = memref::ViewOp::create(b, op.getLoc(), viewType, blob, offset,
                                           ValueRange{});
       auto cast = UnrealizedConversionCastOp::create(b, op.getLoc(),
                                                      TypeRange{tensorType}, view);
+      if (auto quant = op.getQuantAttr())
+        cast->setAttr(kernels::kQuantizedWeightAttr, quant);
       op.replaceAllUsesWith(cast.getResult(0));
       op.erase();
     }

@@ -14,6 +14,8 @@
 
 #include "lowering/LLMToKernels/KernelBuilder.h"
 
+#include "dialects/LLM/IR/LLMQuant.h"
+
 using namespace mlir;
 using namespace mlir::llm;
 using namespace mlir::llm::kernels;
@@ -228,13 +230,165 @@ void buildGenericMatmul(OpBuilder &b, Location loc, ValueRange args,
   build(b, loc, 0);
 }
 
+/// 16 codes of row `n` starting at element `k`, as f32 (signed for the
+/// symmetric scheme, whose 4-bit codes are stored plus 8).
+Value loadCodes(OpBuilder &b, Location loc, Value codes, Value n, Value k,
+                QuantAttr quant) {
+  bool symmetric = quant.getScheme() == QuantScheme::symmetric;
+  auto f32x16 = VectorType::get({16}, b.getF32Type());
+  auto i8x16 = VectorType::get({16}, b.getI8Type());
+  Value q;
+  if (quant.getBits() == 8) {
+    q = vector::LoadOp::create(b, loc, i8x16, codes, ValueRange{n, k});
+  } else {
+    auto i8x8 = VectorType::get({8}, b.getI8Type());
+    Value byteIdx = arith::DivUIOp::create(b, loc, k, cIdx(b, loc, 2));
+    Value bytes = vector::LoadOp::create(b, loc, i8x8, codes, ValueRange{n, byteIdx});
+    auto splat = [&](int v) -> Value {
+      return arith::ConstantOp::create(
+          b, loc, DenseElementsAttr::get(i8x8, b.getI8IntegerAttr(v)));
+    };
+    Value lo = arith::AndIOp::create(b, loc, bytes, splat(0x0F));
+    Value hi = arith::ShRUIOp::create(b, loc, bytes, splat(4));
+    q = vector::InterleaveOp::create(b, loc, lo, hi);
+    if (symmetric)
+      q = arith::SubIOp::create(
+          b, loc, q,
+          arith::ConstantOp::create(
+              b, loc, DenseElementsAttr::get(i8x16, b.getI8IntegerAttr(8))));
+  }
+  if (symmetric)
+    return arith::SIToFPOp::create(b, loc, f32x16, q);
+  return arith::UIToFPOp::create(b, loc, f32x16, q);
+}
+
+/// C[R, N] = A[R, K] * dequant(W)^T for a weight stored as `quant` (see
+/// dialects/LLM/IR/LLMQuant.h). Per group, the codes of `nb` weight rows
+/// are converted to f32 and multiplied with the activations into group
+/// accumulators, which are then scaled (and offset by min * sum(x)) into
+/// per-row accumulators; one horizontal sum per output at the end.
+void buildQuantizedMatmul(OpBuilder &b, Location loc, ValueRange args,
+                          QuantAttr quant, int64_t n, int64_t k) {
+  Value a = collapseToRows(b, loc, args[0]);
+  Value bytes = args[1];
+  Value c = collapseToRows(b, loc, args[2]);
+  QuantLayout layout = getQuantLayout(quant, n, k);
+  bool asymmetric = quant.getScheme() == QuantScheme::asymmetric;
+  int64_t group = layout.group, chunks = group / 16;
+  auto view = [&](int64_t offset, MemRefType type) -> Value {
+    return memref::ViewOp::create(b, loc, type, bytes, cIdx(b, loc, offset),
+                                  ValueRange{});
+  };
+  Value codes = view(0, MemRefType::get({n, k * quant.getBits() / 8},
+                                        b.getI8Type()));
+  auto paramType = MemRefType::get({n, layout.groupsPerRow}, b.getF16Type());
+  Value scales = view(layout.codesBytes, paramType);
+  Value mins = asymmetric ? view(layout.minsOffset, paramType) : Value();
+  Value rows = dimOf(b, loc, a, 0);
+  auto f32x16 = VectorType::get({16}, b.getF32Type());
+
+  auto micro = [&](OpBuilder &ob, Location l, Value r, Value n0, int64_t nb) {
+    SmallVector<Value> cols;
+    for (int64_t j = 0; j < nb; ++j)
+      cols.push_back(j == 0 ? n0
+                            : arith::AddIOp::create(ob, l, n0, cIdx(ob, l, j))
+                                  .getResult());
+    Value zero = vector::BroadcastOp::create(ob, l, f32x16, cF32(ob, l, 0.0f));
+    SmallVector<Value> inits(nb, zero);
+    auto groups = scf::ForOp::create(
+        ob, l, cIdx(ob, l, 0), cIdx(ob, l, layout.groupsPerRow), cIdx(ob, l, 1),
+        inits, [&](OpBuilder &gb, Location gl, Value gi, ValueRange accs) {
+          Value base = arith::MulIOp::create(gb, gl, gi, cIdx(gb, gl, group));
+          SmallVector<Value> accg(nb, zero);
+          Value xsum = zero;
+          for (int64_t ch = 0; ch < chunks; ++ch) {
+            Value kk = arith::AddIOp::create(gb, gl, base, cIdx(gb, gl, ch * 16));
+            Value x = loadVec(gb, gl, 16, a, {r, kk});
+            if (asymmetric)
+              xsum = arith::AddFOp::create(gb, gl, xsum, x);
+            for (int64_t j = 0; j < nb; ++j) {
+              Value q = loadCodes(gb, gl, codes, cols[j], kk, quant);
+              accg[j] = vector::FMAOp::create(gb, gl, x, q, accg[j]);
+            }
+          }
+          SmallVector<Value> next;
+          for (int64_t j = 0; j < nb; ++j) {
+            auto param = [&](Value memref) -> Value {
+              Value h = memref::LoadOp::create(gb, gl, memref, ValueRange{cols[j], gi});
+              Value f = arith::ExtFOp::create(gb, gl, gb.getF32Type(), h);
+              return vector::BroadcastOp::create(gb, gl, f32x16, f);
+            };
+            Value acc = vector::FMAOp::create(gb, gl, param(scales), accg[j], accs[j]);
+            if (asymmetric)
+              acc = vector::FMAOp::create(gb, gl, param(mins), xsum, acc);
+            next.push_back(acc);
+          }
+          scf::YieldOp::create(gb, gl, next);
+        });
+    for (int64_t j = 0; j < nb; ++j) {
+      Value sum = vector::ReductionOp::create(ob, l, vector::CombiningKind::ADD,
+                                              groups.getResult(j));
+      memref::StoreOp::create(ob, l, sum, c, ValueRange{r, cols[j]});
+    }
+  };
+
+  int64_t blocks = n / kColBlock;
+  if (blocks > 0)
+    parallelLoop(b, loc, cIdx(b, loc, 0), cIdx(b, loc, blocks),
+                 [&](OpBuilder &pb, Location l, Value blk) {
+                   Value n0 = arith::MulIOp::create(pb, l, blk, cIdx(pb, l, kColBlock));
+                   forLoop(pb, l, cIdx(pb, l, 0), rows, 1,
+                           [&](OpBuilder &fb, Location fl, Value r) {
+                             micro(fb, fl, r, n0, kColBlock);
+                           });
+                 });
+  forLoop(b, loc, cIdx(b, loc, blocks * kColBlock), cIdx(b, loc, n), 1,
+          [&](OpBuilder &pb, Location l, Value n0) {
+            forLoop(pb, l, cIdx(pb, l, 0), rows, 1,
+                    [&](OpBuilder &fb, Location fl, Value r) {
+                      micro(fb, fl, r, n0, 1);
+                    });
+          });
+}
+
 struct MatmulToKernel : public KernelPattern<MatmulOp> {
   using KernelPattern::KernelPattern;
+
+  LogicalResult lowerQuantized(MatmulOp op, OpAdaptor adaptor,
+                               ConversionPatternRewriter &rewriter,
+                               QuantAttr quant, Value bytes) const {
+    auto weightType = op.getRhs().getType();
+    int64_t n = weightType.getDimSize(0), k = weightType.getDimSize(1);
+    QuantLayout layout = getQuantLayout(quant, n, k);
+    if (!op.getTransposeB() || layout.group % 16 != 0 ||
+        !cast<MemRefType>(adaptor.getLhs().getType()).getElementType().isF32())
+      return op.emitOpError("the CPU lowering supports quantized weights as "
+                            "the transposed rhs of f32 matmuls with groups of "
+                            "a multiple of 16");
+    MemRefType resultType = convertedResultType(op);
+    std::string name = "__llm_matmul_q" + std::to_string(quant.getBits()) + "g" +
+                       std::to_string(layout.group) +
+                       (quant.getScheme() == QuantScheme::asymmetric ? "a" : "s") +
+                       mangle(TypeRange{adaptor.getLhs().getType()}) + "_" +
+                       std::to_string(n) + "x" + std::to_string(k);
+    SmallVector<Value> dyn;
+    for (int64_t i = 0; i < resultType.getRank(); ++i)
+      if (resultType.isDynamicDim(i))
+        dyn.push_back(dimOf(rewriter, op.getLoc(), adaptor.getLhs(), i));
+    emitKernelCall(rewriter, op, name, {adaptor.getLhs(), bytes}, resultType,
+                   dyn, [&](OpBuilder &b, Location loc, ValueRange args) {
+                     buildQuantizedMatmul(b, loc, args, quant, n, k);
+                   });
+    return success();
+  }
 
   LogicalResult
   matchAndRewrite(MatmulOp op, OpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
     auto lhsType = cast<MemRefType>(adaptor.getLhs().getType());
+    if (auto cast = op.getRhs().getDefiningOp<UnrealizedConversionCastOp>())
+      if (auto quant = cast->getAttrOfType<QuantAttr>(kQuantizedWeightAttr))
+        return lowerQuantized(op, adaptor, rewriter, quant, cast.getOperand(0));
     auto rhsType = cast<MemRefType>(adaptor.getRhs().getType());
     if (!lhsType.getElementType().isF32())
       return rewriter.notifyMatchFailure(op, "CPU kernels compute in f32");

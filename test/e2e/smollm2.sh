@@ -22,3 +22,12 @@ case "$answer" in
   *Paris*) echo "smollm2: PASS: the answer names Paris" ;;
   *) echo "smollm2: FAIL: expected the answer to name Paris" >&2; exit 1 ;;
 esac
+
+# Weights quantized to int4 (group 32, symmetric) keep the answer.
+"$bin/llm-compile" -q "$model" -o "$work/smollm2-int4" --quantize=int4
+answer="$("$work/smollm2-int4" --chat --prompt "What is the capital of France?" -n 24 2>/dev/null)"
+echo "int4 answer: $answer"
+case "$answer" in
+  *Paris*) echo "smollm2: PASS: the int4 answer names Paris" ;;
+  *) echo "smollm2: FAIL: expected the int4 answer to name Paris" >&2; exit 1 ;;
+esac

@@ -284,7 +284,13 @@ llvm::Error frugal::compileModel(const CompileOptions &options) {
   WeightLayout layout;
   if (!fromMLIR) {
     PassManager optimize(&context);
-    llm::buildLLMOptimizationPipeline(optimize, {});
+    llm::LLMOptimizationOptions optimization;
+    optimization.quantBits = options.quantBits;
+    optimization.quantGroup = options.quantGroup;
+    optimization.quantScheme = options.quantScheme;
+    optimization.quantKeep = options.quantKeep;
+    optimization.quantInt8 = options.quantInt8;
+    llm::buildLLMOptimizationPipeline(optimize, optimization);
     if (failed(optimize.run(*module)))
       return makeError("optimizing " + options.input + " failed");
     layout = assignWeightOffsets(*module);

@@ -12,6 +12,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace frugal {
 
@@ -30,6 +31,11 @@ struct CompileOptions {
   /// f32 lanes per vector register.
   int64_t vectorWidth = 16;
   bool openmp = true;
+  /// Weight quantization (llm-quantize): 0 keeps f32, else 4 or 8 bits.
+  unsigned quantBits = 0;
+  unsigned quantGroup = 32;
+  std::string quantScheme = "symmetric";
+  std::vector<std::string> quantKeep, quantInt8;
   /// Print progress lines to stderr.
   bool progress = true;
 };

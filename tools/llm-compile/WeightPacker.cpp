@@ -7,6 +7,7 @@
 #include "tools/llm-compile/WeightPacker.h"
 
 #include "dialects/LLM/IR/LLMDialect.h"
+#include "dialects/LLM/IR/LLMQuant.h"
 #include "llmrt/ModelFile.h"
 
 #include "mlir/IR/Builders.h"
@@ -21,6 +22,10 @@ WeightLayout frugal::assignWeightOffsets(ModuleOp module) {
   Builder b(module.getContext());
   module.walk([&](llm::WeightOp op) {
     std::string key = (op.getName() + (op.getTransposed() ? "^T" : "")).str();
+    if (auto quant = op.getQuantAttr()) {
+      llvm::raw_string_ostream os(key);
+      os << "^" << quant;
+    }
     auto it = offsets.find(key);
     if (it == offsets.end()) {
       auto type = op.getResult().getType();
@@ -32,8 +37,14 @@ WeightLayout frugal::assignWeightOffsets(ModuleOp module) {
         t.rows = type.getDimSize(1);
         t.cols = type.getDimSize(0);
       }
+      t.quant = op.getQuantAttr();
+      t.storageBytes = op.getStorageBytes();
+      if (t.quant) {
+        t.logicalRows = type.getDimSize(0);
+        t.logicalCols = type.getDimSize(1);
+      }
       layout.tensors.push_back(t);
-      int64_t bytes = n * 4;
+      int64_t bytes = t.storageBytes;
       layout.totalBytes = (offset + bytes + 63) / 64 * 64;
       it = offsets.insert({key, offset}).first;
     }
@@ -52,6 +63,7 @@ struct BlobStreamer {
 
   bool operator()(llmrt::ByteSink &sink) {
     std::vector<float> buffer, transposed;
+    std::vector<uint8_t> packed;
     int64_t written = 0;
     static const char zeros[64] = {};
     for (const PackedTensor &t : layout.tensors) {
@@ -81,9 +93,17 @@ struct BlobStreamer {
             transposed[c * t.rows + r] = buffer[r * t.cols + c];
         buffer.swap(transposed);
       }
-      if (!sink.write(buffer.data(), buffer.size() * sizeof(float)))
+      if (t.quant) {
+        mlir::llm::QuantLayout ql = mlir::llm::getQuantLayout(
+            t.quant, t.logicalRows, t.logicalCols);
+        packed.resize(ql.totalBytes);
+        mlir::llm::quantizeRTN(t.quant, ql, buffer.data(), packed.data());
+        if (!sink.write(packed.data(), packed.size()))
+          return fail("write error");
+      } else if (!sink.write(buffer.data(), buffer.size() * sizeof(float))) {
         return fail("write error");
-      written += t.numElements * 4;
+      }
+      written += t.storageBytes;
       if (progress)
         progress(static_cast<double>(written) /
                  static_cast<double>(std::max<int64_t>(1, layout.totalBytes)));

@@ -10,6 +10,8 @@
 #include "frontends/TensorSource.h"
 #include "frontends/safetensors/Tokenizer.h"
 
+#include "dialects/LLM/IR/LLMDialect.h"
+
 #include "mlir/IR/BuiltinOps.h"
 #include "llvm/Support/Error.h"
 
@@ -28,6 +30,10 @@ struct PackedTensor {
   /// Written as the transpose of the source [rows, cols] tensor.
   bool transposed = false;
   int64_t rows = 0, cols = 0;
+  /// Quantized storage (null: f32), of the logical [N, K] shape.
+  mlir::llm::QuantAttr quant;
+  int64_t logicalRows = 0, logicalCols = 0;
+  int64_t storageBytes = 0;
 };
 
 /// The packed weights: every distinct `llm.weight` of the module, as f32, at

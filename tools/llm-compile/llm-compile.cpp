@@ -36,6 +36,20 @@ static cl::opt<int64_t> vectorWidth("vector-width",
                                     cl::init(16));
 static cl::opt<bool> noOpenMP("no-openmp",
                               cl::desc("Run on one thread (no OpenMP)"));
+static cl::opt<std::string> quantize(
+    "quantize", cl::desc("Weight storage: f32 (default), int8 or int4"),
+    cl::init("f32"));
+static cl::opt<unsigned> quantGroup(
+    "quant-group", cl::desc("Elements per quantization scale (32, 64, 128; "
+                            "0: per row)"),
+    cl::init(32));
+static cl::opt<std::string> quantScheme(
+    "quant-scheme", cl::desc("symmetric or asymmetric"), cl::init("symmetric"));
+static cl::list<std::string> quantKeep(
+    "quant-keep", cl::desc("Glob of weight names kept in f32 (repeatable)"));
+static cl::list<std::string> quantInt8(
+    "quant-int8", cl::desc("Glob of weight names quantized to 8 bits even "
+                           "with --quantize=int4 (repeatable)"));
 static cl::opt<bool> quiet("q", cl::desc("No progress output"));
 
 int main(int argc, char **argv) {
@@ -52,6 +66,17 @@ int main(int argc, char **argv) {
   options.vectorWidth = vectorWidth;
   options.openmp = !noOpenMP;
   options.progress = !quiet;
+  if (quantize == "int8" || quantize == "int4") {
+    options.quantBits = quantize == "int8" ? 8 : 4;
+  } else if (quantize != "f32") {
+    WithColor::error(errs(), "llm-compile")
+        << "--quantize expects f32, int8 or int4, got '" << quantize << "'\n";
+    return 1;
+  }
+  options.quantGroup = quantGroup;
+  options.quantScheme = quantScheme;
+  options.quantKeep = quantKeep;
+  options.quantInt8 = quantInt8;
   if (Error err = frugal::compileModel(options)) {
     WithColor::error(errs(), "llm-compile") << toString(std::move(err)) << "\n";
     return 1;

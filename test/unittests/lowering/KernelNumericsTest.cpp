@@ -10,6 +10,7 @@
 #include "tools/llm-run/Runner.h"
 
 #include "dialects/LLM/IR/LLMDialect.h"
+#include "dialects/LLM/IR/LLMQuant.h"
 #include "passes/Passes.h"
 
 #include "mlir/Pass/PassManager.h"
@@ -410,6 +411,49 @@ TEST_F(KernelTest, RopeMatchesHalfRotation) {
   expectNear(tabled[0].toVector<float>(), want, 2e-4f);
 }
 
+// Quantized weights: the fused dequantizing kernel must compute exactly the
+// matmul with the dequantized weights (int8/int4, symmetric/asymmetric,
+// groups of 32 and 64, a remainder output channel, several rows).
+TEST_F(KernelTest, QuantizedMatmulMatchesDequantizedReference) {
+  const int64_t rows = 5, n = 7, k = 128;
+  for (unsigned bits : {8u, 4u})
+    for (auto scheme : {llm::QuantScheme::symmetric, llm::QuantScheme::asymmetric})
+      for (unsigned group : {32u, 64u}) {
+        auto quant = llm::QuantAttr::get(&context, bits, group, scheme);
+        llm::QuantLayout layout = llm::getQuantLayout(quant, n, k);
+        std::vector<float> w = random(n * k), x = random(rows * k);
+        std::vector<uint8_t> blob(layout.totalBytes);
+        llm::quantizeRTN(quant, layout, w.data(), blob.data());
+        std::vector<float> deq(n * k);
+        llm::dequantize(quant, layout, blob.data(), deq.data());
+        std::string attr;
+        llvm::raw_string_ostream(attr) << quant;
+        // The printed attribute is #llm.quant<...>; the op takes the short form.
+        std::string shortForm = attr.substr(attr.find('<'));
+        auto out = run(R"(
+          func.func @main(%x: tensor<5x128xf32>) -> tensor<5x7xf32> {
+            %w = llm.weight "w" quant )" + shortForm + R"( at 0 : tensor<7x128xf32>
+            %y = llm.matmul %x, %w transpose_b : tensor<5x128xf32>, tensor<7x128xf32> -> tensor<5x7xf32>
+            return %y : tensor<5x7xf32>
+          })", {f32({rows, k}, x)}, blob);
+        ASSERT_EQ(out.size(), 1u) << attr;
+        std::vector<float> want(rows * n);
+        for (int64_t r = 0; r < rows; ++r)
+          for (int64_t j = 0; j < n; ++j) {
+            double acc = 0;
+            for (int64_t kk = 0; kk < k; ++kk)
+              acc += double(x[r * k + kk]) * deq[j * k + kk];
+            want[r * n + j] = float(acc);
+          }
+        // Quantization error is bounded by the scale: the dequantized
+        // weights reproduce the originals closely.
+        for (int64_t i = 0; i < n * k; ++i)
+          ASSERT_NEAR(deq[i], w[i], bits == 8 ? 0.01 : 0.15) << attr;
+        SCOPED_TRACE(attr);
+        expectNear(out[0].toVector<float>(), want, 1e-4f);
+      }
+}
+
 // llm-fuse-attention must not change what the program computes: the
 // op-by-op causal attention and its fused form agree.
 TEST_F(KernelTest, FusedAttentionMatchesOpByOp) {
@@ -457,6 +501,63 @@ TEST_F(KernelTest, FusedAttentionMatchesOpByOp) {
   auto result = runFunction(*module, "main", inputs);
   ASSERT_TRUE(static_cast<bool>(result)) << llvm::toString(result.takeError());
   expectNear((*result)[0].toVector<float>(), unfused[0].toVector<float>());
+}
+
+// llm-fuse-rope must not change what the program computes: HF llama's
+// rotary embedding spelled op by op (cos/sin rows gathered from
+// cat(freqs, freqs) tables, rotate_half by slice/neg/concat) and the
+// llm.rope it becomes agree.
+TEST_F(KernelTest, FusedRoPEMatchesOpByOp) {
+  const int maxPos = 16, d = 8;
+  auto table = [&](double (*fn)(double)) {
+    std::string t = "[";
+    for (int p = 0; p < maxPos; ++p) {
+      t += p ? ", [" : "[";
+      for (int c = 0; c < d; ++c) {
+        double a = p / std::pow(10000.0, 2.0 * (c % (d / 2)) / d);
+        t += (c ? ", " : "") + std::to_string(float(fn(a)));
+      }
+      t += "]";
+    }
+    return t + "]";
+  };
+  std::string source = R"(
+    func.func @main(%x: tensor<1x3x16xf32>, %pos: tensor<1x3xi64>) -> tensor<1x2x3x8xf32> {
+      %ct = arith.constant dense<)" + table([](double a) { return std::cos(a); }) + R"(> : tensor<16x8xf32>
+      %st = arith.constant dense<)" + table([](double a) { return std::sin(a); }) + R"(> : tensor<16x8xf32>
+      %cg = llm.gather %ct, %pos {axis = 0 : i64} : tensor<16x8xf32>, tensor<1x3xi64> -> tensor<1x3x8xf32>
+      %cos = llm.reshape %cg : tensor<1x3x8xf32> -> tensor<1x1x3x8xf32>
+      %sg = llm.gather %st, %pos {axis = 0 : i64} : tensor<16x8xf32>, tensor<1x3xi64> -> tensor<1x3x8xf32>
+      %sin = llm.reshape %sg : tensor<1x3x8xf32> -> tensor<1x1x3x8xf32>
+      %x4 = llm.reshape %x : tensor<1x3x16xf32> -> tensor<1x3x2x8xf32>
+      %xh = llm.transpose %x4 [0, 2, 1, 3] : tensor<1x3x2x8xf32> -> tensor<1x2x3x8xf32>
+      %xc = llm.mul %xh, %cos : tensor<1x2x3x8xf32>, tensor<1x1x3x8xf32> -> tensor<1x2x3x8xf32>
+      %lo = llm.slice %xh {axis = 3 : i64, start = 0 : i64} : tensor<1x2x3x8xf32> -> tensor<1x2x3x4xf32>
+      %hi = llm.slice %xh {axis = 3 : i64, start = 4 : i64} : tensor<1x2x3x8xf32> -> tensor<1x2x3x4xf32>
+      %nhi = llm.neg %hi : tensor<1x2x3x4xf32>
+      %rot = llm.concat %nhi, %lo {axis = 3 : i64} : tensor<1x2x3x4xf32>, tensor<1x2x3x4xf32> -> tensor<1x2x3x8xf32>
+      %xs = llm.mul %rot, %sin : tensor<1x2x3x8xf32>, tensor<1x1x3x8xf32> -> tensor<1x2x3x8xf32>
+      %o = llm.add %xc, %xs : tensor<1x2x3x8xf32>, tensor<1x2x3x8xf32> -> tensor<1x2x3x8xf32>
+      return %o : tensor<1x2x3x8xf32>
+    })";
+  std::vector<HostTensor> inputs = {f32({1, 3, 16}, random(48)),
+                                    i64({1, 3}, {5, 6, 15})};
+  auto unfused = run(source, inputs);
+  ASSERT_EQ(unfused.size(), 1u);
+
+  auto module = parseSourceString<ModuleOp>(source, &context);
+  ASSERT_TRUE(module);
+  PassManager pm(&context);
+  pm.addPass(llm::createLLMFuseRoPE());
+  ASSERT_TRUE(succeeded(pm.run(*module)));
+  int fused = 0, gathers = 0;
+  module->walk([&](llm::RopeOp) { ++fused; });
+  module->walk([&](llm::GatherOp) { ++gathers; });
+  ASSERT_EQ(fused, 1);
+  ASSERT_EQ(gathers, 0);
+  auto result = runFunction(*module, "main", inputs);
+  ASSERT_TRUE(static_cast<bool>(result)) << llvm::toString(result.takeError());
+  expectNear((*result)[0].toVector<float>(), unfused[0].toVector<float>(), 1e-5f);
 }
 
 } // namespace

@@ -1,0 +1,116 @@
+//===- Quantize.cpp - Choose group-wise integer storage for weights --------===//
+//
+// Part of Frugal.
+//
+//===----------------------------------------------------------------------===//
+
+#include "passes/Passes.h"
+
+#include "mlir/IR/Builders.h"
+#include "llvm/Support/GlobPattern.h"
+
+namespace mlir {
+namespace llm {
+#define GEN_PASS_DEF_LLMQUANTIZE
+#include "passes/Passes.h.inc"
+} // namespace llm
+} // namespace mlir
+
+using namespace mlir;
+using namespace mlir::llm;
+
+namespace {
+
+bool matchesAny(ArrayRef<llvm::GlobPattern> patterns, StringRef name) {
+  return llvm::any_of(patterns,
+                      [&](const llvm::GlobPattern &p) { return p.match(name); });
+}
+
+/// Uses of `weight` as the rhs of a matmul with transpose_b.
+SmallVector<OpOperand *> matmulUses(WeightOp weight) {
+  SmallVector<OpOperand *> uses;
+  for (OpOperand &use : weight.getResult().getUses()) {
+    auto matmul = dyn_cast<MatmulOp>(use.getOwner());
+    if (matmul && use.getOperandNumber() == 1 && matmul.getTransposeB())
+      uses.push_back(&use);
+  }
+  return uses;
+}
+
+struct LLMQuantizePass : public llm::impl::LLMQuantizeBase<LLMQuantizePass> {
+  using Base::Base;
+
+  void runOnOperation() override {
+    if (bits != 4 && bits != 8) {
+      getOperation()->emitError("llm-quantize: bits must be 4 or 8, got ")
+          << static_cast<unsigned>(bits);
+      return signalPassFailure();
+    }
+    if (group != 0 && (group < 8 || !llvm::isPowerOf2_32(group))) {
+      getOperation()->emitError("llm-quantize: group must be 0 or a power of "
+                                "two >= 8, got ")
+          << static_cast<unsigned>(group);
+      return signalPassFailure();
+    }
+    std::optional<QuantScheme> parsedScheme = symbolizeQuantScheme(scheme);
+    if (!parsedScheme || method != "rtn") {
+      getOperation()->emitError("llm-quantize: unsupported scheme '")
+          << scheme << "' or method '" << method
+          << "' (expected symmetric|asymmetric and rtn)";
+      return signalPassFailure();
+    }
+    SmallVector<llvm::GlobPattern> keepPatterns, int8Patterns;
+    for (auto [list, out] : {std::pair(&keep, &keepPatterns),
+                             std::pair(&int8, &int8Patterns)})
+      for (const std::string &text : *list) {
+        auto pattern = llvm::GlobPattern::create(text);
+        if (!pattern) {
+          getOperation()->emitError("llm-quantize: bad pattern '")
+              << text << "': " << llvm::toString(pattern.takeError());
+          return signalPassFailure();
+        }
+        out->push_back(std::move(*pattern));
+      }
+
+    SmallVector<WeightOp> weights;
+    getOperation()->walk([&](WeightOp op) { weights.push_back(op); });
+    MLIRContext *ctx = &getContext();
+    for (WeightOp weight : weights) {
+      auto type = weight.getResult().getType();
+      StringRef name = weight.getName();
+      if (weight.getQuant() || type.getRank() != 2 ||
+          matchesAny(keepPatterns, name))
+        continue;
+      SmallVector<OpOperand *> uses = matmulUses(weight);
+      if (uses.empty())
+        continue;
+      unsigned b = matchesAny(int8Patterns, name) ? 8u : static_cast<unsigned>(bits);
+      int64_t k = type.getDimSize(1);
+      if (group != 0 && k % static_cast<unsigned>(group) != 0) {
+        weight.emitRemark() << "llm-quantize: left '" << name
+                            << "' in f32: group " << static_cast<unsigned>(group)
+                            << " does not divide its rows of " << k;
+        continue;
+      }
+      auto quant = QuantAttr::get(ctx, b, group, *parsedScheme);
+      bool shared = uses.size() != static_cast<size_t>(std::distance(
+                                       weight.getResult().use_begin(),
+                                       weight.getResult().use_end()));
+      if (!shared) {
+        weight.setQuantAttr(quant);
+      } else {
+        // A tied embedding: the embedding keeps reading f32 rows, the
+        // matmuls read a quantized copy.
+        OpBuilder builder(weight);
+        auto copy = WeightOp::create(builder, weight.getLoc(), type,
+                                     weight.getNameAttr(), quant, IntegerAttr(),
+                                     weight.getTransposedAttr());
+        for (OpOperand *use : uses)
+          use->set(copy);
+      }
+      ++numQuantized;
+    }
+  }
+};
+
+} // namespace

@@ -1,0 +1,46 @@
+// RUN: llm-opt %s -split-input-file -llm-quantize="bits=4 group=32 keep=*.keep.* int8=lm_head.*" | FileCheck %s
+// RUN: not llm-opt %s -split-input-file -llm-quantize="bits=3" -o /dev/null 2>&1 | FileCheck %s --check-prefix=BITS
+
+// Matmul weights get #llm.quant; patterns keep weights in f32 or force 8
+// bits; a tied embedding keeps its f32 table for the lookup and gets a
+// quantized copy for the logits matmul.
+// CHECK-LABEL: func.func @mlp
+// CHECK: llm.weight "up" quant <bits = 4, group = 32, scheme = symmetric> : tensor<64x64xf32>
+// CHECK: llm.weight "layers.keep.w" : tensor<64x64xf32>
+// CHECK: llm.weight "lm_head.weight" quant <bits = 8, group = 32, scheme = symmetric> : tensor<128x64xf32>
+func.func @mlp(%x: tensor<1x1x64xf32>) -> (tensor<1x1x64xf32>, tensor<1x1x64xf32>, tensor<1x1x128xf32>) {
+  %up = llm.weight "up" : tensor<64x64xf32>
+  %0 = llm.matmul %x, %up transpose_b : tensor<1x1x64xf32>, tensor<64x64xf32> -> tensor<1x1x64xf32>
+  %k = llm.weight "layers.keep.w" : tensor<64x64xf32>
+  %1 = llm.matmul %x, %k transpose_b : tensor<1x1x64xf32>, tensor<64x64xf32> -> tensor<1x1x64xf32>
+  %h = llm.weight "lm_head.weight" : tensor<128x64xf32>
+  %2 = llm.matmul %x, %h transpose_b : tensor<1x1x64xf32>, tensor<128x64xf32> -> tensor<1x1x128xf32>
+  return %0, %1, %2 : tensor<1x1x64xf32>, tensor<1x1x64xf32>, tensor<1x1x128xf32>
+}
+
+// -----
+
+// CHECK-LABEL: func.func @tied
+// CHECK: %[[Q:.*]] = llm.weight "embed" quant <bits = 4, group = 32, scheme = symmetric> : tensor<128x64xf32>
+// CHECK: %[[T:.*]] = llm.weight "embed" : tensor<128x64xf32>
+// CHECK: llm.embed %[[T]]
+// CHECK: llm.matmul %{{.*}}, %[[Q]] transpose_b
+func.func @tied(%ids: tensor<1x1xi64>) -> tensor<1x1x128xf32> {
+  %t = llm.weight "embed" : tensor<128x64xf32>
+  %h = llm.embed %t, %ids : tensor<128x64xf32>, tensor<1x1xi64> -> tensor<1x1x64xf32>
+  %l = llm.matmul %h, %t transpose_b : tensor<1x1x64xf32>, tensor<128x64xf32> -> tensor<1x1x128xf32>
+  return %l : tensor<1x1x128xf32>
+}
+
+// -----
+
+// Rows of 48 are not divisible by groups of 32: the weight stays f32.
+// CHECK-LABEL: func.func @indivisible
+// CHECK: llm.weight "w" : tensor<16x48xf32>
+func.func @indivisible(%x: tensor<1x1x48xf32>) -> tensor<1x1x16xf32> {
+  %w = llm.weight "w" : tensor<16x48xf32>
+  %0 = llm.matmul %x, %w transpose_b : tensor<1x1x48xf32>, tensor<16x48xf32> -> tensor<1x1x16xf32>
+  return %0 : tensor<1x1x16xf32>
+}
+
+// BITS: error: llm-quantize: bits must be 4 or 8, got 3
