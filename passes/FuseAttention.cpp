@@ -5,6 +5,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "passes/Passes.h"
+#include "passes/RaisingUtils.h"
 
 #include "mlir/IR/Matchers.h"
 
@@ -26,14 +27,6 @@ constexpr int64_t kPerm0213[] = {0, 2, 1, 3};
 constexpr int64_t kPerm0231[] = {0, 2, 3, 1};
 constexpr int64_t kPerm0132[] = {0, 1, 3, 2};
 
-std::optional<double> splatValue(Value value) {
-  DenseElementsAttr attr;
-  if (!matchPattern(value, m_Constant(&attr)) || !attr.isSplat() ||
-      !isa<FloatType>(attr.getElementType()))
-    return std::nullopt;
-  return attr.getSplatValue<APFloat>().convertToDouble();
-}
-
 /// A value split into heads: `x` is [B, S, heads * headDim].
 struct Heads {
   Value x;
@@ -42,21 +35,11 @@ struct Heads {
 
 /// transpose(reshape(x : [B,S,H*D] -> [B,S,H,D]), perm) with the given perm.
 std::optional<Heads> matchSplit(Value v, ArrayRef<int64_t> perm) {
-  auto transpose = v.getDefiningOp<TransposeOp>();
-  if (!transpose || transpose.getPermutation() != perm)
+  std::optional<HeadSplit> split = matchHeadSplit(v, perm);
+  if (!split)
     return std::nullopt;
-  auto reshape = transpose.getInput().getDefiningOp<ReshapeOp>();
-  if (!reshape)
-    return std::nullopt;
-  auto in = reshape.getInput().getType();
-  auto out = reshape.getResult().getType();
-  if (in.getRank() != 3 || out.getRank() != 4 ||
-      in.getDimSize(0) != out.getDimSize(0) ||
-      in.getDimSize(1) != out.getDimSize(1) || out.isDynamicDim(2) ||
-      out.isDynamicDim(3) || in.isDynamicDim(2) ||
-      in.getDimSize(2) != out.getDimSize(2) * out.getDimSize(3))
-    return std::nullopt;
-  return Heads{reshape.getInput(), out.getDimSize(2), out.getDimSize(3), 1};
+  return Heads{split->x3d, split->heads.getDimSize(2),
+               split->heads.getDimSize(3), 1};
 }
 
 /// [B, H, S, D] heads, optionally with KV heads repeated for GQA:
@@ -142,7 +125,7 @@ bool matchMask(Value masked, Value &scores, bool &causal) {
   }
   if (auto select = masked.getDefiningOp<SelectOp>()) {
     DenseElementsAttr cond;
-    std::optional<double> fill = splatValue(select.getFalseValue());
+    std::optional<double> fill = getSplatFloat(select.getFalseValue());
     if (!fill || *fill > -1e4 ||
         !matchPattern(select.getCondition(), m_Constant(&cond)))
       return false;
@@ -189,13 +172,13 @@ struct RaiseAttention : public OpRewritePattern<ReshapeOp> {
     if (auto mul = scaled.getDefiningOp<MulOp>()) {
       for (auto [s, c] : {std::pair(mul.getLhs(), mul.getRhs()),
                           std::pair(mul.getRhs(), mul.getLhs())})
-        if (std::optional<double> v = splatValue(c)) {
+        if (std::optional<double> v = getSplatFloat(c)) {
           qk = s;
           scale = *v;
           break;
         }
     } else if (auto div = scaled.getDefiningOp<DivOp>()) {
-      if (std::optional<double> v = splatValue(div.getRhs()); v && *v != 0.0) {
+      if (std::optional<double> v = getSplatFloat(div.getRhs()); v && *v != 0.0) {
         qk = div.getLhs();
         scale = 1.0 / *v;
       }

@@ -5,6 +5,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "passes/Passes.h"
+#include "passes/RaisingUtils.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/IR/Matchers.h"
@@ -20,15 +21,6 @@ using namespace mlir;
 using namespace mlir::llm;
 
 namespace {
-
-/// The value of a splat float constant.
-std::optional<double> splatValue(Value value) {
-  DenseElementsAttr attr;
-  if (!matchPattern(value, m_Constant(&attr)) || !attr.isSplat() ||
-      !isa<FloatType>(attr.getElementType()))
-    return std::nullopt;
-  return attr.getSplatValue<APFloat>().convertToDouble();
-}
 
 /// Calls `fn(a, b)` and, if it fails, `fn(b, a)`.
 template <typename Fn>
@@ -46,7 +38,7 @@ bool matchMeanSquare(Value value, Value &x) {
     return false;
   Value sq = mean.getInput();
   if (auto pow = sq.getDefiningOp<PowOp>()) {
-    if (splatValue(pow.getRhs()) != 2.0)
+    if (getSplatFloat(pow.getRhs()) != 2.0)
       return false;
     x = pow.getLhs();
     return true;
@@ -69,7 +61,7 @@ bool matchRootMeanSquare(Value value, Value &x, double &eps) {
   if (!add)
     return false;
   return eitherOrder(add.getLhs(), add.getRhs(), [&](Value mean, Value c) {
-    std::optional<double> e = splatValue(c);
+    std::optional<double> e = getSplatFloat(c);
     if (!e || !matchMeanSquare(mean, x))
       return false;
     eps = *e;
@@ -91,7 +83,7 @@ bool matchNormalized(Value value, Value &x, double &eps) {
     Value root;
     if (auto rcp = inv.getDefiningOp<ReciprocalOp>())
       root = rcp.getInput();
-    else if (auto div = inv.getDefiningOp<DivOp>(); div && splatValue(div.getLhs()) == 1.0)
+    else if (auto div = inv.getDefiningOp<DivOp>(); div && getSplatFloat(div.getLhs()) == 1.0)
       root = div.getRhs();
     else
       return false;

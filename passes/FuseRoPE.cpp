@@ -5,6 +5,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "passes/Passes.h"
+#include "passes/RaisingUtils.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/IR/Matchers.h"
@@ -32,21 +33,10 @@ struct Split {
 };
 
 std::optional<Split> matchSplit(Value v) {
-  auto transpose = v.getDefiningOp<TransposeOp>();
-  if (!transpose || transpose.getPermutation() != ArrayRef<int64_t>(kPerm0213))
+  std::optional<HeadSplit> split = matchHeadSplit(v, kPerm0213);
+  if (!split)
     return std::nullopt;
-  auto reshape = transpose.getInput().getDefiningOp<ReshapeOp>();
-  if (!reshape)
-    return std::nullopt;
-  auto in = reshape.getInput().getType();
-  auto out = reshape.getResult().getType();
-  if (in.getRank() != 3 || out.getRank() != 4 ||
-      in.getDimSize(0) != out.getDimSize(0) ||
-      in.getDimSize(1) != out.getDimSize(1) || out.isDynamicDim(2) ||
-      out.isDynamicDim(3) || in.isDynamicDim(2) ||
-      in.getDimSize(2) != out.getDimSize(2) * out.getDimSize(3))
-    return std::nullopt;
-  return Split{reshape.getInput(), out};
+  return Split{split->x3d, split->heads};
 }
 
 bool isLastAxis(int64_t axis) { return axis == 3 || axis == -1; }

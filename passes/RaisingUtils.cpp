@@ -4,7 +4,10 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "passes/RaisingUtils.h"
 #include "passes/Passes.h"
+
+#include "mlir/IR/Matchers.h"
 
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 
@@ -31,4 +34,31 @@ LogicalResult mlir::llm::applyRaisingPatterns(
       func.emitRemark() << passName << ": " << fused << " fused";
   }
   return success();
+}
+
+std::optional<double> mlir::llm::getSplatFloat(Value value) {
+  DenseElementsAttr attr;
+  if (!matchPattern(value, m_Constant(&attr)) || !attr.isSplat() ||
+      !isa<FloatType>(attr.getElementType()))
+    return std::nullopt;
+  return attr.getSplatValue<APFloat>().convertToDouble();
+}
+
+std::optional<mlir::llm::HeadSplit> mlir::llm::matchHeadSplit(Value value,
+                                                   ArrayRef<int64_t> perm) {
+  auto transpose = value.getDefiningOp<TransposeOp>();
+  if (!transpose || transpose.getPermutation() != perm)
+    return std::nullopt;
+  auto reshape = transpose.getInput().getDefiningOp<ReshapeOp>();
+  if (!reshape)
+    return std::nullopt;
+  auto in = reshape.getInput().getType();
+  auto out = reshape.getResult().getType();
+  if (in.getRank() != 3 || out.getRank() != 4 ||
+      in.getDimSize(0) != out.getDimSize(0) ||
+      in.getDimSize(1) != out.getDimSize(1) || out.isDynamicDim(2) ||
+      out.isDynamicDim(3) || in.isDynamicDim(2) ||
+      in.getDimSize(2) != out.getDimSize(2) * out.getDimSize(3))
+    return std::nullopt;
+  return mlir::llm::HeadSplit{reshape.getInput(), out};
 }

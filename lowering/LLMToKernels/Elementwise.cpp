@@ -48,36 +48,21 @@ void broadcastLoops(
     llvm::function_ref<Value(OpBuilder &, Location, ValueRange)> fn) {
   auto outType = cast<MemRefType>(out.getType());
   int64_t rank = outType.getRank();
-  SmallVector<Value> ivs;
-  auto operandIndices = [&](OpBuilder &nb, Location l, Value operand) {
-    auto type = cast<MemRefType>(operand.getType());
-    SmallVector<Value> idx;
-    int64_t offset = rank - type.getRank();
-    for (int64_t i = 0; i < type.getRank(); ++i) {
-      bool broadcast = type.getDimSize(i) == 1 &&
-                       outType.getDimSize(i + offset) != 1;
-      idx.push_back(broadcast ? cIdx(nb, l, 0) : ivs[i + offset]);
+  forAllIndices(b, loc, out, [&](OpBuilder &nb, Location l, ValueRange ivs) {
+    SmallVector<Value> loaded;
+    for (Value in : inputs) {
+      auto type = cast<MemRefType>(in.getType());
+      int64_t offset = rank - type.getRank();
+      SmallVector<Value> idx;
+      for (int64_t i = 0; i < type.getRank(); ++i) {
+        bool broadcast = type.getDimSize(i) == 1 &&
+                         outType.getDimSize(i + offset) != 1;
+        idx.push_back(broadcast ? cIdx(nb, l, 0) : ivs[i + offset]);
+      }
+      loaded.push_back(memref::LoadOp::create(nb, l, in, idx));
     }
-    return idx;
-  };
-  std::function<void(OpBuilder &, Location, int64_t)> build =
-      [&](OpBuilder &nb, Location l, int64_t d) {
-        if (d == rank) {
-          SmallVector<Value> loaded;
-          for (Value in : inputs)
-            loaded.push_back(
-                memref::LoadOp::create(nb, l, in, operandIndices(nb, l, in)));
-          memref::StoreOp::create(nb, l, fn(nb, l, loaded), out, ivs);
-          return;
-        }
-        forLoop(nb, l, cIdx(nb, l, 0), dimOf(nb, l, out, d), 1,
-                [&](OpBuilder &ib, Location il, Value iv) {
-                  ivs.push_back(iv);
-                  build(ib, il, d + 1);
-                  ivs.pop_back();
-                });
-      };
-  build(b, loc, 0);
+    memref::StoreOp::create(nb, l, fn(nb, l, loaded), out, ivs);
+  });
 }
 
 /// Dynamic result sizes of an elementwise op: from the first operand of full

@@ -155,6 +155,28 @@ void kernels::parallelLoop(
       });
 }
 
+void kernels::forAllIndices(
+    OpBuilder &b, Location loc, Value shapeOf,
+    llvm::function_ref<void(OpBuilder &, Location, ValueRange)> body,
+    int64_t skipDim) {
+  int64_t rank = cast<MemRefType>(shapeOf.getType()).getRank();
+  SmallVector<Value> ivs;
+  std::function<void(OpBuilder &, Location, int64_t)> build =
+      [&](OpBuilder &nb, Location l, int64_t d) {
+        if (d == rank)
+          return body(nb, l, ivs);
+        if (d == skipDim)
+          return build(nb, l, d + 1);
+        forLoop(nb, l, cIdx(nb, l, 0), dimOf(nb, l, shapeOf, d), 1,
+                [&](OpBuilder &ib, Location il, Value iv) {
+                  ivs.push_back(iv);
+                  build(ib, il, d + 1);
+                  ivs.pop_back();
+                });
+      };
+  build(b, loc, 0);
+}
+
 /// Start of the scalar tail: n - n % width.
 static Value fullChunksEnd(OpBuilder &b, Location loc, Value n,
                            int64_t width) {

@@ -75,6 +75,14 @@ void forLoop(OpBuilder &b, Location loc, Value lb, Value ub, int64_t step,
 void parallelLoop(OpBuilder &b, Location loc, Value lb, Value ub,
                   llvm::function_ref<void(OpBuilder &, Location, Value)> body);
 
+/// A scalar loop nest over every index of the memref `shapeOf`, except
+/// dimension `skipDim` when it is >= 0; `body` gets the loop indices in
+/// dimension order (without the skipped one).
+void forAllIndices(
+    OpBuilder &b, Location loc, Value shapeOf,
+    llvm::function_ref<void(OpBuilder &, Location, ValueRange)> body,
+    int64_t skipDim = -1);
+
 /// Splits [0, n) into full chunks of `width` (vectorBody) and a scalar tail
 /// (scalarBody).
 void forEachChunk(OpBuilder &b, Location loc, Value n, int64_t width,

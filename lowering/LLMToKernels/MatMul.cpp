@@ -190,44 +190,30 @@ void buildGenericMatmul(OpBuilder &b, Location loc, ValueRange args,
   int64_t rank = cType.getRank();
   int64_t rhsRank = cast<MemRefType>(w.getType()).getRank();
   Value k = dimOf(b, loc, a, rank - 1);
-  SmallVector<Value> ivs;
-  std::function<void(OpBuilder &, Location, int64_t)> build =
-      [&](OpBuilder &nb, Location l, int64_t d) {
-        if (d == rank) {
-          Value m = ivs[rank - 2], n = ivs[rank - 1];
-          auto loop = scf::ForOp::create(
-              nb, l, cIdx(nb, l, 0), k, cIdx(nb, l, 1),
-              ValueRange{cF32(nb, l, 0.0f)},
-              [&](OpBuilder &fb, Location fl, Value kv, ValueRange acc) {
-                SmallVector<Value> aIdx(ArrayRef<Value>(ivs).take_front(rank - 2));
-                aIdx.push_back(m);
-                aIdx.push_back(kv);
-                SmallVector<Value> wIdx(
-                    ArrayRef<Value>(ivs).slice(rank - rhsRank, rhsRank - 2));
-                if (transposed) {
-                  wIdx.push_back(n);
-                  wIdx.push_back(kv);
-                } else {
-                  wIdx.push_back(kv);
-                  wIdx.push_back(n);
-                }
-                Value x = memref::LoadOp::create(fb, fl, a, aIdx);
-                Value y = memref::LoadOp::create(fb, fl, w, wIdx);
-                Value p = arith::MulFOp::create(fb, fl, x, y);
-                scf::YieldOp::create(fb, fl,
-                                     ValueRange{arith::AddFOp::create(fb, fl, acc[0], p)});
-              });
-          memref::StoreOp::create(nb, l, loop.getResult(0), c, ivs);
-          return;
-        }
-        forLoop(nb, l, cIdx(nb, l, 0), dimOf(nb, l, c, d), 1,
-                [&](OpBuilder &ib, Location il, Value iv) {
-                  ivs.push_back(iv);
-                  build(ib, il, d + 1);
-                  ivs.pop_back();
-                });
-      };
-  build(b, loc, 0);
+  forAllIndices(b, loc, c, [&](OpBuilder &nb, Location l, ValueRange ivs) {
+    Value m = ivs[rank - 2], n = ivs[rank - 1];
+    auto loop = scf::ForOp::create(
+        nb, l, cIdx(nb, l, 0), k, cIdx(nb, l, 1), ValueRange{cF32(nb, l, 0.0f)},
+        [&](OpBuilder &fb, Location fl, Value kv, ValueRange acc) {
+          SmallVector<Value> aIdx(ivs.take_front(rank - 2));
+          aIdx.push_back(m);
+          aIdx.push_back(kv);
+          SmallVector<Value> wIdx(ivs.slice(rank - rhsRank, rhsRank - 2));
+          if (transposed) {
+            wIdx.push_back(n);
+            wIdx.push_back(kv);
+          } else {
+            wIdx.push_back(kv);
+            wIdx.push_back(n);
+          }
+          Value x = memref::LoadOp::create(fb, fl, a, aIdx);
+          Value y = memref::LoadOp::create(fb, fl, w, wIdx);
+          Value p = arith::MulFOp::create(fb, fl, x, y);
+          scf::YieldOp::create(fb, fl,
+                               ValueRange{arith::AddFOp::create(fb, fl, acc[0], p)});
+        });
+    memref::StoreOp::create(nb, l, loop.getResult(0), c, ivs);
+  });
 }
 
 /// 16 codes of row `n` starting at element `k`, as f32 (signed for the

@@ -1,4 +1,5 @@
-//===- Norm.cpp - Normalizations and softmax -> row kernels ----------------===//
+//===- Norm.cpp - Normalizations and softmax -> row kernels
+//----------------===//
 //
 // Part of Frugal. Each kernel walks the rows of its input (all dimensions
 // but the last) and reduces along the last dimension with vector
@@ -33,9 +34,10 @@ Value rowSum(OpBuilder &b, Location loc, Value x, Value row, Value d,
 }
 
 /// y[row, k] = f(x[row, k], k) over the row, vector and scalar forms.
-void rowMap(OpBuilder &b, Location loc, Value x, Value y, Value row, Value d,
-            int64_t width,
-            llvm::function_ref<Value(OpBuilder &, Location, Value, Value, bool)> f) {
+void rowMap(
+    OpBuilder &b, Location loc, Value x, Value y, Value row, Value d,
+    int64_t width,
+    llvm::function_ref<Value(OpBuilder &, Location, Value, Value, bool)> f) {
   forEachChunk(
       b, loc, d, width,
       [&](OpBuilder &nb, Location l, Value k) {
@@ -69,15 +71,16 @@ struct RMSNormToKernel : public KernelPattern<RMSNormOp> {
     MemRefType resultType = convertedResultType(op);
     float eps = static_cast<float>(op.getEpsilon().convertToDouble());
     std::string name = "__llm_rms_norm" +
-                       mangle(TypeRange{adaptor.getInput().getType()}) + "_eps" +
-                       std::to_string(llvm::bit_cast<uint32_t>(eps));
+                       mangle(TypeRange{adaptor.getInput().getType()}) +
+                       "_eps" + std::to_string(llvm::bit_cast<uint32_t>(eps));
     int64_t width = options.vectorWidth;
-    SmallVector<int64_t> dims = llvm::to_vector(
-        llvm::seq<int64_t>(0, resultType.getRank()));
+    SmallVector<int64_t> dims =
+        llvm::to_vector(llvm::seq<int64_t>(0, resultType.getRank()));
     emitKernelCall(
         rewriter, op, name, {adaptor.getInput(), adaptor.getWeight()},
         resultType,
-        dynSizesFrom(rewriter, op.getLoc(), resultType, adaptor.getInput(), dims),
+        dynSizesFrom(rewriter, op.getLoc(), resultType, adaptor.getInput(),
+                     dims),
         [&](OpBuilder &b, Location loc, ValueRange args) {
           Value x = collapseToRows(b, loc, args[0]);
           Value g = args[1];
@@ -86,27 +89,29 @@ struct RMSNormToKernel : public KernelPattern<RMSNormOp> {
           Value dF = arith::UIToFPOp::create(
               b, loc, b.getF32Type(),
               arith::IndexCastOp::create(b, loc, b.getI64Type(), d));
-          forLoop(b, loc, cIdx(b, loc, 0), rows, 1,
-                  [&](OpBuilder &fb, Location l, Value row) {
-                    Value ss = rowSum(fb, l, x, row, d, width,
-                                      [](OpBuilder &nb, Location nl, Value v) {
-                                        return arith::MulFOp::create(nb, nl, v, v)
-                                            .getResult();
-                                      });
-                    Value mean = arith::DivFOp::create(fb, l, ss, dF);
-                    Value inv = math::RsqrtOp::create(
-                        fb, l, arith::AddFOp::create(fb, l, mean, cF32(fb, l, eps)));
-                    rowMap(fb, l, x, y, row, d, width,
-                           [&](OpBuilder &nb, Location nl, Value v, Value k,
-                               bool vec) {
-                             Value s = arith::MulFOp::create(
-                                 nb, nl, v, broadcastIf(nb, nl, inv, vec, width));
-                             return arith::MulFOp::create(
-                                        nb, nl, s,
-                                        loadParam(nb, nl, g, k, vec, width))
-                                 .getResult();
-                           });
-                  });
+          forLoop(
+              b, loc, cIdx(b, loc, 0), rows, 1,
+              [&](OpBuilder &fb, Location l, Value row) {
+                Value ss = rowSum(
+                    fb, l, x, row, d, width,
+                    [](OpBuilder &nb, Location nl, Value v) {
+                      return arith::MulFOp::create(nb, nl, v, v).getResult();
+                    });
+                Value mean = arith::DivFOp::create(fb, l, ss, dF);
+                Value inv = math::RsqrtOp::create(
+                    fb, l,
+                    arith::AddFOp::create(fb, l, mean, cF32(fb, l, eps)));
+                rowMap(fb, l, x, y, row, d, width,
+                       [&](OpBuilder &nb, Location nl, Value v, Value k,
+                           bool vec) {
+                         Value s = arith::MulFOp::create(
+                             nb, nl, v, broadcastIf(nb, nl, inv, vec, width));
+                         return arith::MulFOp::create(
+                                    nb, nl, s,
+                                    loadParam(nb, nl, g, k, vec, width))
+                             .getResult();
+                       });
+              });
         });
     return success();
   }
@@ -128,11 +133,12 @@ struct LayerNormToKernel : public KernelPattern<LayerNormOp> {
     SmallVector<Value> operands = {adaptor.getInput(), adaptor.getWeight()};
     if (hasBias)
       operands.push_back(adaptor.getBias());
-    SmallVector<int64_t> dims = llvm::to_vector(
-        llvm::seq<int64_t>(0, resultType.getRank()));
+    SmallVector<int64_t> dims =
+        llvm::to_vector(llvm::seq<int64_t>(0, resultType.getRank()));
     emitKernelCall(
         rewriter, op, name, operands, resultType,
-        dynSizesFrom(rewriter, op.getLoc(), resultType, adaptor.getInput(), dims),
+        dynSizesFrom(rewriter, op.getLoc(), resultType, adaptor.getInput(),
+                     dims),
         [&](OpBuilder &b, Location loc, ValueRange args) {
           Value x = collapseToRows(b, loc, args[0]);
           Value g = args[1];
@@ -142,37 +148,41 @@ struct LayerNormToKernel : public KernelPattern<LayerNormOp> {
           Value dF = arith::UIToFPOp::create(
               b, loc, b.getF32Type(),
               arith::IndexCastOp::create(b, loc, b.getI64Type(), d));
-          forLoop(b, loc, cIdx(b, loc, 0), rows, 1, [&](OpBuilder &fb, Location l,
-                                                        Value row) {
-            Value sum = rowSum(fb, l, x, row, d, width,
-                               [](OpBuilder &, Location, Value v) { return v; });
-            Value mean = arith::DivFOp::create(fb, l, sum, dF);
-            Value var = rowSum(fb, l, x, row, d, width,
-                               [&](OpBuilder &nb, Location nl, Value v) {
-                                 Value m = v.getType().isF32()
-                                               ? mean
-                                               : splat(nb, nl, mean, width);
-                                 Value c = arith::SubFOp::create(nb, nl, v, m);
-                                 return arith::MulFOp::create(nb, nl, c, c)
-                                     .getResult();
-                               });
-            var = arith::DivFOp::create(fb, l, var, dF);
-            Value inv = math::RsqrtOp::create(
-                fb, l, arith::AddFOp::create(fb, l, var, cF32(fb, l, eps)));
-            rowMap(fb, l, x, y, row, d, width,
-                   [&](OpBuilder &nb, Location nl, Value v, Value k, bool vec) {
-                     Value c = arith::SubFOp::create(
-                         nb, nl, v, broadcastIf(nb, nl, mean, vec, width));
-                     Value s = arith::MulFOp::create(
-                         nb, nl, c, broadcastIf(nb, nl, inv, vec, width));
-                     Value r = arith::MulFOp::create(
-                         nb, nl, s, loadParam(nb, nl, g, k, vec, width));
-                     if (bias)
-                       r = arith::AddFOp::create(
-                           nb, nl, r, loadParam(nb, nl, bias, k, vec, width));
-                     return r;
-                   });
-          });
+          forLoop(
+              b, loc, cIdx(b, loc, 0), rows, 1,
+              [&](OpBuilder &fb, Location l, Value row) {
+                Value sum =
+                    rowSum(fb, l, x, row, d, width,
+                           [](OpBuilder &, Location, Value v) { return v; });
+                Value mean = arith::DivFOp::create(fb, l, sum, dF);
+                Value var = rowSum(
+                    fb, l, x, row, d, width,
+                    [&](OpBuilder &nb, Location nl, Value v) {
+                      Value m = v.getType().isF32()
+                                    ? mean
+                                    : splat(nb, nl, mean, width);
+                      Value c = arith::SubFOp::create(nb, nl, v, m);
+                      return arith::MulFOp::create(nb, nl, c, c).getResult();
+                    });
+                var = arith::DivFOp::create(fb, l, var, dF);
+                Value inv = math::RsqrtOp::create(
+                    fb, l, arith::AddFOp::create(fb, l, var, cF32(fb, l, eps)));
+                rowMap(fb, l, x, y, row, d, width,
+                       [&](OpBuilder &nb, Location nl, Value v, Value k,
+                           bool vec) {
+                         Value c = arith::SubFOp::create(
+                             nb, nl, v, broadcastIf(nb, nl, mean, vec, width));
+                         Value s = arith::MulFOp::create(
+                             nb, nl, c, broadcastIf(nb, nl, inv, vec, width));
+                         Value r = arith::MulFOp::create(
+                             nb, nl, s, loadParam(nb, nl, g, k, vec, width));
+                         if (bias)
+                           r = arith::AddFOp::create(
+                               nb, nl, r,
+                               loadParam(nb, nl, bias, k, vec, width));
+                         return r;
+                       });
+              });
         });
     return success();
   }
@@ -193,63 +203,54 @@ struct SoftmaxToKernel : public KernelPattern<SoftmaxOp> {
     SmallVector<int64_t> dims = llvm::to_vector(llvm::seq<int64_t>(0, rank));
     emitKernelCall(
         rewriter, op, name, {adaptor.getInput()}, resultType,
-        dynSizesFrom(rewriter, op.getLoc(), resultType, adaptor.getInput(), dims),
+        dynSizesFrom(rewriter, op.getLoc(), resultType, adaptor.getInput(),
+                     dims),
         [&](OpBuilder &b, Location loc, ValueRange args) {
           Value x = args[0], y = args[1];
           Value n = dimOf(b, loc, x, axis);
-          SmallVector<Value> ivs;
-          std::function<void(OpBuilder &, Location, int64_t)> build =
-              [&](OpBuilder &nb, Location l, int64_t d) {
-                if (d == rank) {
-                  auto at = [&](Value k) {
-                    SmallVector<Value> idx(ivs);
-                    idx.insert(idx.begin() + axis, k);
-                    return idx;
-                  };
-                  auto reduce = [&](float init, bool isMax, bool writeExp,
-                                    Value mx) {
-                    auto loop = scf::ForOp::create(
-                        nb, l, cIdx(nb, l, 0), n, cIdx(nb, l, 1),
-                        ValueRange{cF32(nb, l, init)},
-                        [&](OpBuilder &fb, Location fl, Value k, ValueRange acc) {
-                          Value v = memref::LoadOp::create(fb, fl, x, at(k));
-                          Value r;
-                          if (isMax) {
-                            r = arith::MaxNumFOp::create(fb, fl, acc[0], v);
-                          } else {
-                            Value e = math::ExpOp::create(
-                                fb, fl, arith::SubFOp::create(fb, fl, v, mx));
-                            if (writeExp)
-                              memref::StoreOp::create(fb, fl, e, y, at(k));
-                            r = arith::AddFOp::create(fb, fl, acc[0], e);
-                          }
-                          scf::YieldOp::create(fb, fl, r);
+          forAllIndices(
+              b, loc, x,
+              [&](OpBuilder &nb, Location l, ValueRange ivs) {
+                auto at = [&](Value k) {
+                  SmallVector<Value> idx(ivs);
+                  idx.insert(idx.begin() + axis, k);
+                  return idx;
+                };
+                auto reduce = [&](float init, bool isMax, bool writeExp,
+                                  Value mx) {
+                  auto loop = scf::ForOp::create(
+                      nb, l, cIdx(nb, l, 0), n, cIdx(nb, l, 1),
+                      ValueRange{cF32(nb, l, init)},
+                      [&](OpBuilder &fb, Location fl, Value k, ValueRange acc) {
+                        Value v = memref::LoadOp::create(fb, fl, x, at(k));
+                        Value r;
+                        if (isMax) {
+                          r = arith::MaxNumFOp::create(fb, fl, acc[0], v);
+                        } else {
+                          Value e = math::ExpOp::create(
+                              fb, fl, arith::SubFOp::create(fb, fl, v, mx));
+                          if (writeExp)
+                            memref::StoreOp::create(fb, fl, e, y, at(k));
+                          r = arith::AddFOp::create(fb, fl, acc[0], e);
+                        }
+                        scf::YieldOp::create(fb, fl, r);
+                      });
+                  return loop.getResult(0);
+                };
+                Value mx = reduce(-std::numeric_limits<float>::infinity(), true,
+                                  false, Value());
+                Value sum = reduce(0.0f, false, true, mx);
+                Value inv =
+                    arith::DivFOp::create(nb, l, cF32(nb, l, 1.0f), sum);
+                forLoop(nb, l, cIdx(nb, l, 0), n, 1,
+                        [&](OpBuilder &fb, Location fl, Value k) {
+                          Value e = memref::LoadOp::create(fb, fl, y, at(k));
+                          memref::StoreOp::create(
+                              fb, fl, arith::MulFOp::create(fb, fl, e, inv), y,
+                              at(k));
                         });
-                    return loop.getResult(0);
-                  };
-                  Value mx = reduce(-std::numeric_limits<float>::infinity(),
-                                    true, false, Value());
-                  Value sum = reduce(0.0f, false, true, mx);
-                  Value inv = arith::DivFOp::create(nb, l, cF32(nb, l, 1.0f), sum);
-                  forLoop(nb, l, cIdx(nb, l, 0), n, 1,
-                          [&](OpBuilder &fb, Location fl, Value k) {
-                            Value e = memref::LoadOp::create(fb, fl, y, at(k));
-                            memref::StoreOp::create(
-                                fb, fl, arith::MulFOp::create(fb, fl, e, inv), y,
-                                at(k));
-                          });
-                  return;
-                }
-                if (d == axis)
-                  return build(nb, l, d + 1);
-                forLoop(nb, l, cIdx(nb, l, 0), dimOf(nb, l, x, d), 1,
-                        [&](OpBuilder &ib, Location il, Value iv) {
-                          ivs.push_back(iv);
-                          build(ib, il, d + 1);
-                          ivs.pop_back();
-                        });
-              };
-          build(b, loc, 0);
+              },
+              axis);
         });
     return success();
   }
@@ -270,38 +271,46 @@ struct SoftmaxToKernel : public KernelPattern<SoftmaxOp> {
     SmallVector<int64_t> dims = llvm::to_vector(llvm::seq<int64_t>(0, rank));
     emitKernelCall(
         rewriter, op, name, {adaptor.getInput()}, resultType,
-        dynSizesFrom(rewriter, op.getLoc(), resultType, adaptor.getInput(), dims),
+        dynSizesFrom(rewriter, op.getLoc(), resultType, adaptor.getInput(),
+                     dims),
         [&](OpBuilder &b, Location loc, ValueRange args) {
           Value x = collapseToRows(b, loc, args[0]);
           Value y = collapseToRows(b, loc, args[1]);
           Value rows = dimOf(b, loc, x, 0), d = dimOf(b, loc, x, 1);
-          forLoop(b, loc, cIdx(b, loc, 0), rows, 1, [&](OpBuilder &fb, Location l,
-                                                        Value row) {
-            Value mx = maxChunks(
-                fb, l, d, width,
-                [&](OpBuilder &nb, Location nl, Value k) {
-                  return loadVec(nb, nl, width, x, {row, k});
-                },
-                [&](OpBuilder &nb, Location nl, Value k) {
-                  return memref::LoadOp::create(nb, nl, x, ValueRange{row, k})
-                      .getResult();
-                });
-            rowMap(fb, l, x, y, row, d, width,
-                   [&](OpBuilder &nb, Location nl, Value v, Value, bool vec) {
-                     Value s = arith::SubFOp::create(
-                         nb, nl, v, broadcastIf(nb, nl, mx, vec, width));
-                     return math::ExpOp::create(nb, nl, s).getResult();
-                   });
-            Value sum = rowSum(fb, l, y, row, d, width,
-                               [](OpBuilder &, Location, Value v) { return v; });
-            Value inv = arith::DivFOp::create(fb, l, cF32(fb, l, 1.0f), sum);
-            rowMap(fb, l, y, y, row, d, width,
-                   [&](OpBuilder &nb, Location nl, Value v, Value, bool vec) {
-                     return arith::MulFOp::create(
-                                nb, nl, v, broadcastIf(nb, nl, inv, vec, width))
-                         .getResult();
-                   });
-          });
+          forLoop(
+              b, loc, cIdx(b, loc, 0), rows, 1,
+              [&](OpBuilder &fb, Location l, Value row) {
+                Value mx = maxChunks(
+                    fb, l, d, width,
+                    [&](OpBuilder &nb, Location nl, Value k) {
+                      return loadVec(nb, nl, width, x, {row, k});
+                    },
+                    [&](OpBuilder &nb, Location nl, Value k) {
+                      return memref::LoadOp::create(nb, nl, x,
+                                                    ValueRange{row, k})
+                          .getResult();
+                    });
+                rowMap(
+                    fb, l, x, y, row, d, width,
+                    [&](OpBuilder &nb, Location nl, Value v, Value, bool vec) {
+                      Value s = arith::SubFOp::create(
+                          nb, nl, v, broadcastIf(nb, nl, mx, vec, width));
+                      return math::ExpOp::create(nb, nl, s).getResult();
+                    });
+                Value sum =
+                    rowSum(fb, l, y, row, d, width,
+                           [](OpBuilder &, Location, Value v) { return v; });
+                Value inv =
+                    arith::DivFOp::create(fb, l, cF32(fb, l, 1.0f), sum);
+                rowMap(
+                    fb, l, y, y, row, d, width,
+                    [&](OpBuilder &nb, Location nl, Value v, Value, bool vec) {
+                      return arith::MulFOp::create(
+                                 nb, nl, v,
+                                 broadcastIf(nb, nl, inv, vec, width))
+                          .getResult();
+                    });
+              });
         });
     return success();
   }
@@ -318,8 +327,8 @@ struct ReduceMeanToKernel : public KernelPattern<ReduceMeanOp> {
       return op.emitOpError("the CPU lowering computes in f32 only");
     SmallVector<int64_t> axes(op.getAxes());
     bool keep = op.getKeepdims();
-    std::string name = "__llm_reduce_mean" + mangle(TypeRange{inType}) +
-                       (keep ? "_keep" : "");
+    std::string name =
+        "__llm_reduce_mean" + mangle(TypeRange{inType}) + (keep ? "_keep" : "");
     for (int64_t a : axes)
       name += "_" + std::to_string(a);
     // Result dimension -> input dimension.
@@ -332,7 +341,8 @@ struct ReduceMeanToKernel : public KernelPattern<ReduceMeanOp> {
     SmallVector<Value> dyn;
     for (int64_t d = 0; d < resultType.getRank(); ++d)
       if (resultType.isDynamicDim(d))
-        dyn.push_back(dimOf(rewriter, op.getLoc(), adaptor.getInput(), outToIn[d]));
+        dyn.push_back(
+            dimOf(rewriter, op.getLoc(), adaptor.getInput(), outToIn[d]));
     emitKernelCall(
         rewriter, op, name, {adaptor.getInput()}, resultType, dyn,
         [&](OpBuilder &b, Location loc, ValueRange args) {
@@ -340,25 +350,10 @@ struct ReduceMeanToKernel : public KernelPattern<ReduceMeanOp> {
           int64_t inRank = inType.getRank();
           // Zero the result, accumulate every input element into its slot,
           // then divide by the number of reduced elements.
-          auto forAll = [&](Value shapeOf, int64_t rank,
-                            llvm::function_ref<void(OpBuilder &, Location, ValueRange)> body) {
-            SmallVector<Value> ivs;
-            std::function<void(OpBuilder &, Location, int64_t)> build =
-                [&](OpBuilder &nb, Location l, int64_t d) {
-                  if (d == rank)
-                    return body(nb, l, ivs);
-                  forLoop(nb, l, cIdx(nb, l, 0), dimOf(nb, l, shapeOf, d), 1,
-                          [&](OpBuilder &ib, Location il, Value iv) {
-                            ivs.push_back(iv);
-                            build(ib, il, d + 1);
-                            ivs.pop_back();
-                          });
-                };
-            build(b, loc, 0);
-          };
-          forAll(y, resultType.getRank(), [&](OpBuilder &nb, Location l, ValueRange ivs) {
-            memref::StoreOp::create(nb, l, cF32(nb, l, 0.0f), y, ivs);
-          });
+          forAllIndices(
+              b, loc, y, [&](OpBuilder &nb, Location l, ValueRange ivs) {
+                memref::StoreOp::create(nb, l, cF32(nb, l, 0.0f), y, ivs);
+              });
           auto outIndices = [&](OpBuilder &nb, Location l, ValueRange ivs) {
             SmallVector<Value> idx;
             for (int64_t d = 0; d < inRank; ++d) {
@@ -369,22 +364,26 @@ struct ReduceMeanToKernel : public KernelPattern<ReduceMeanOp> {
             }
             return idx;
           };
-          forAll(x, inRank, [&](OpBuilder &nb, Location l, ValueRange ivs) {
-            SmallVector<Value> o = outIndices(nb, l, ivs);
-            Value acc = memref::LoadOp::create(nb, l, y, o);
-            Value v = memref::LoadOp::create(nb, l, x, ivs);
-            memref::StoreOp::create(nb, l, arith::AddFOp::create(nb, l, acc, v), y, o);
-          });
+          forAllIndices(
+              b, loc, x, [&](OpBuilder &nb, Location l, ValueRange ivs) {
+                SmallVector<Value> o = outIndices(nb, l, ivs);
+                Value acc = memref::LoadOp::create(nb, l, y, o);
+                Value v = memref::LoadOp::create(nb, l, x, ivs);
+                memref::StoreOp::create(
+                    nb, l, arith::AddFOp::create(nb, l, acc, v), y, o);
+              });
           Value count = cIdx(b, loc, 1);
           for (int64_t a : axes)
             count = arith::MulIOp::create(b, loc, count, dimOf(b, loc, x, a));
           Value countF = arith::UIToFPOp::create(
               b, loc, b.getF32Type(),
               arith::IndexCastOp::create(b, loc, b.getI64Type(), count));
-          forAll(y, resultType.getRank(), [&](OpBuilder &nb, Location l, ValueRange ivs) {
-            Value v = memref::LoadOp::create(nb, l, y, ivs);
-            memref::StoreOp::create(nb, l, arith::DivFOp::create(nb, l, v, countF), y, ivs);
-          });
+          forAllIndices(
+              b, loc, y, [&](OpBuilder &nb, Location l, ValueRange ivs) {
+                Value v = memref::LoadOp::create(nb, l, y, ivs);
+                memref::StoreOp::create(
+                    nb, l, arith::DivFOp::create(nb, l, v, countF), y, ivs);
+              });
         });
     return success();
   }
@@ -396,6 +395,5 @@ void kernels::populateNormKernelPatterns(const TypeConverter &converter,
                                          RewritePatternSet &patterns,
                                          const KernelOptions &options) {
   patterns.add<RMSNormToKernel, LayerNormToKernel, SoftmaxToKernel,
-               ReduceMeanToKernel>(
-      converter, patterns.getContext(), options);
+               ReduceMeanToKernel>(converter, patterns.getContext(), options);
 }

@@ -106,23 +106,10 @@ void gatherLoops(
     OpBuilder &b, Location loc, Value in, Value out,
     llvm::function_ref<SmallVector<Value>(OpBuilder &, Location, ValueRange)>
         mapIndices) {
-  int64_t rank = cast<MemRefType>(out.getType()).getRank();
-  SmallVector<Value> ivs;
-  std::function<void(OpBuilder &, Location, int64_t)> build =
-      [&](OpBuilder &nb, Location l, int64_t d) {
-        if (d == rank) {
-          Value v = memref::LoadOp::create(nb, l, in, mapIndices(nb, l, ivs));
-          memref::StoreOp::create(nb, l, v, out, ivs);
-          return;
-        }
-        forLoop(nb, l, cIdx(nb, l, 0), dimOf(nb, l, out, d), 1,
-                [&](OpBuilder &ib, Location il, Value iv) {
-                  ivs.push_back(iv);
-                  build(ib, il, d + 1);
-                  ivs.pop_back();
-                });
-      };
-  build(b, loc, 0);
+  forAllIndices(b, loc, out, [&](OpBuilder &nb, Location l, ValueRange ivs) {
+    Value v = memref::LoadOp::create(nb, l, in, mapIndices(nb, l, ivs));
+    memref::StoreOp::create(nb, l, v, out, ivs);
+  });
 }
 
 struct SliceToKernel : public KernelPattern<SliceOp> {
@@ -232,28 +219,6 @@ struct TransposeToKernel : public KernelPattern<TransposeOp> {
     return success();
   }
 };
-
-/// A loop nest over every index of `shapeOf`; body gets the indices.
-void forAllIndices(
-    OpBuilder &b, Location loc, Value shapeOf,
-    llvm::function_ref<void(OpBuilder &, Location, ValueRange)> body) {
-  int64_t rank = cast<MemRefType>(shapeOf.getType()).getRank();
-  SmallVector<Value> ivs;
-  std::function<void(OpBuilder &, Location, int64_t)> build =
-      [&](OpBuilder &nb, Location l, int64_t d) {
-        if (d == rank) {
-          body(nb, l, ivs);
-          return;
-        }
-        forLoop(nb, l, cIdx(nb, l, 0), dimOf(nb, l, shapeOf, d), 1,
-                [&](OpBuilder &ib, Location il, Value iv) {
-                  ivs.push_back(iv);
-                  build(ib, il, d + 1);
-                  ivs.pop_back();
-                });
-      };
-  build(b, loc, 0);
-}
 
 Value zeroOf(OpBuilder &b, Location loc, Type type) {
   if (isa<FloatType>(type))
