@@ -30,3 +30,12 @@ for tool in /usr/lib/llvm-22/bin/lit /usr/lib/llvm-22/bin/FileCheck; do
   [ -x "$tool" ] || { echo "frugal setup: $tool missing after install" >&2; exit 1; }
 done
 echo "frugal setup: toolchain ready (LLVM/MLIR $(/usr/lib/llvm-22/bin/llvm-config --version))"
+
+# ONNX Runtime (and numpy) for the ONNX end-to-end check against ORT, in a
+# small venv of its own (no torch).
+ORT_VENV="${FRUGAL_ORT_VENV:-$HOME/.cache/frugal/ort-venv}"
+if ! "$ORT_VENV/bin/python" -c "import onnxruntime, numpy" >/dev/null 2>&1; then
+  echo "frugal setup: creating $ORT_VENV (onnxruntime, numpy)"
+  python3 -m venv "$ORT_VENV"
+  "$ORT_VENV/bin/pip" install -q --disable-pip-version-check onnxruntime numpy
+fi
