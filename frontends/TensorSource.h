@@ -20,6 +20,10 @@
 #include <optional>
 #include <string>
 
+namespace mlir::llm {
+class QuantAttr;
+} // namespace mlir::llm
+
 namespace frugal {
 
 class TensorSource {
@@ -45,6 +49,17 @@ public:
   /// errors name the tensor and the file.
   virtual llvm::Error readAsF32(llvm::StringRef name,
                                 llvm::MutableArrayRef<float> out) const = 0;
+
+  /// Writes tensor `name`, a [rows, cols] matmul weight, directly in the
+  /// packed layout of `quant` (dialects/LLM/IR/LLMQuant.h; `out` is exactly
+  /// its totalBytes) when the source already stores it in an equivalent
+  /// quantized form, so the packer transcodes it losslessly instead of
+  /// dequantizing and requantizing. Returns false when the source cannot
+  /// (then the packer quantizes readAsF32's values); errors name the tensor.
+  virtual llvm::Expected<bool> readPacked(llvm::StringRef name,
+                                          mlir::llm::QuantAttr quant,
+                                          int64_t rows, int64_t cols,
+                                          llvm::MutableArrayRef<uint8_t> out) const;
 
   /// The path the source was opened from, for messages.
   virtual std::string sourcePath() const = 0;

@@ -109,8 +109,6 @@ llvm::Error GGUFSource::readAsF32(StringRef name,
                                    file_->path(), name, t->numElements,
                                    out.size())
                          .str());
-  // Quantized weights are dequantized here, at pack time, for now; keeping
-  // them packed in the model file comes with the quantization work.
   if (llvm::Error err =
           dequantizeToF32(t->type, t->data, t->numElements, out.data()))
     return makeError(file_->path() + ": tensor '" + t->name + "' (" + name +
@@ -578,7 +576,11 @@ importGGUFModelFromPath(mlir::MLIRContext &context, StringRef path,
   llvm::Expected<GGUFModel> model = openGGUFModel(path);
   if (!model)
     return model.takeError();
-  return st::importModel(context, *model->source, model->config, options);
+  auto module = st::importModel(context, *model->source, model->config, options);
+  if (!module)
+    return module.takeError();
+  keepGGUFQuantization(**module, *model->source);
+  return module;
 }
 
 } // namespace frugal::gguf

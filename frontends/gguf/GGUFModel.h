@@ -5,7 +5,9 @@
 // llm IR:
 //  - GGUFSource: the tensors under HF names (blk.N.attn_q.weight →
 //    model.layers.N.self_attn.q_proj.weight, ...), converted to f32 on
-//    request (F32, F16, BF16, and Q8_0/Q4_0/Q4_1/Q4_K/Q6_K dequantized).
+//    request (F32, F16, BF16, and Q8_0/Q4_0/Q4_1/Q4_K/Q6_K dequantized), or,
+//    for Q8_0/Q4_0/Q4_1 matmul weights, transcoded into #llm.quant's packed
+//    layout (keepGGUFQuantization marks them, readPacked writes them).
 //  - loadGGUFConfig: a ModelConfig from `general.architecture` (llama or
 //    qwen2) and the `{arch}.*` keys.
 //  - importGGUFTokenizer: the vocabulary from `tokenizer.ggml.*`, byte-level
@@ -22,6 +24,9 @@
 #include "frontends/safetensors/ModelConfig.h"
 #include "frontends/safetensors/Tokenizer.h"
 
+#include "dialects/LLM/IR/LLMDialect.h"
+
+#include "mlir/IR/BuiltinOps.h"
 #include "llvm/ADT/StringMap.h"
 
 #include <memory>
@@ -49,10 +54,15 @@ public:
 
   // TensorSource. dtype is the ggml type name ("F32", "Q4_1", ...).
   std::optional<Info> lookupTensor(llvm::StringRef name) const override;
-  /// Converts or dequantizes to f32. Quantized weights are expanded here
-  /// for now; keeping them packed comes with the quantization work.
+  /// Converts or dequantizes to f32.
   llvm::Error readAsF32(llvm::StringRef name,
                         llvm::MutableArrayRef<float> out) const override;
+  /// Q8_0, Q4_0 and Q4_1 tensors transcoded losslessly into the layout of
+  /// quantAttrForGGMLType(type); false for other types or another `quant`.
+  llvm::Expected<bool> readPacked(llvm::StringRef name,
+                                  mlir::llm::QuantAttr quant, int64_t rows,
+                                  int64_t cols,
+                                  llvm::MutableArrayRef<uint8_t> out) const override;
   std::string sourcePath() const override { return file_->path().str(); }
 
 private:
@@ -74,6 +84,28 @@ llvm::Expected<safetensors::ModelConfig> loadGGUFConfig(const GGUFFile &file);
 llvm::Expected<std::optional<safetensors::TokenizerData>>
 importGGUFTokenizer(const GGUFFile &file);
 
+/// The #llm.quant that stores ggml `type` exactly: Q8_0 → <8, 32,
+/// symmetric>, Q4_0 → <4, 32, symmetric>, Q4_1 → <4, 32, asymmetric>; null
+/// for any other type.
+mlir::llm::QuantAttr quantAttrForGGMLType(mlir::MLIRContext *context,
+                                          uint32_t type);
+
+/// Rearranges a row-major [rows, cols] tensor of ggml `type` blocks (`data`)
+/// into the packed layout of `quant` (dialects/LLM/IR/LLMQuant.h), which must
+/// be quantAttrForGGMLType(type); `out` is exactly its totalBytes. Lossless:
+/// mlir::llm::dequantize of the result equals dequantizeToF32 of `data`.
+llvm::Error transcodeGGMLToQuant(uint32_t type, const uint8_t *data,
+                                 int64_t rows, int64_t cols,
+                                 mlir::llm::QuantAttr quant,
+                                 llvm::MutableArrayRef<uint8_t> out);
+
+/// Gives the matmul weights (rhs of a transpose_b llm.matmul) that `source`
+/// stores as Q8_0, Q4_0 or Q4_1 their exact #llm.quant, so the packer
+/// transcodes them instead of expanding them to f32. A weight also read by
+/// something else (a tied embedding) is split: the other users keep an f32
+/// copy. Returns how many weights it quantized.
+unsigned keepGGUFQuantization(mlir::ModuleOp module, const GGUFSource &source);
+
 /// Everything the compiler needs from one GGUF file.
 struct GGUFModel {
   std::unique_ptr<GGUFSource> source;
@@ -83,7 +115,8 @@ struct GGUFModel {
 
 llvm::Expected<GGUFModel> openGGUFModel(llvm::StringRef path);
 
-/// Opens `path` and imports its forward step as llm IR.
+/// Opens `path` and imports its forward step as llm IR, with
+/// keepGGUFQuantization applied.
 llvm::Expected<mlir::OwningOpRef<mlir::ModuleOp>>
 importGGUFModelFromPath(mlir::MLIRContext &context, llvm::StringRef path,
                         const safetensors::ImportOptions &options = {});

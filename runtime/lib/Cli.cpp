@@ -29,11 +29,22 @@ const char kUsage[] =
     "  --print-ids         print `ids: ...` with the generated ids\n"
     "  --dump-logits FILE  append each forward call's logits (f32 LE)\n"
     "  --bench             print a `bench: ...` line on stdout\n"
+    "  --perplexity FILE   score the text of FILE (no chat template) token by\n"
+    "                      token and print `perplexity: tokens=... ppl=...`\n"
+    "  --ctx N             perplexity window in tokens (default: the model's\n"
+    "                      context)\n"
+    "  --max-tokens N      score at most the first N tokens\n"
+    "  --save-logits FILE  write every scored position's logits to FILE\n"
+    "  --reference-logits FILE\n"
+    "                      compare with logits saved from another model on\n"
+    "                      the same text: `fidelity: mean_kl=... top1_...`\n"
     "  --quiet             do not print the generated text\n"
     "  --help              this help\n";
 
 struct CliOptions {
   std::string prompt, ids, system, weights, dumpLogits;
+  std::string perplexity, saveLogits, referenceLogits;
+  int64_t pplContext = 0, pplMaxTokens = 0;
   bool havePrompt = false, haveIds = false, chat = false, bench = false;
   bool printIds = false, quiet = false, help = false;
   GenerateOptions gen;
@@ -98,7 +109,8 @@ std::string parseArgs(int argc, char **argv, CliOptions &o) {
     static const char *const kValued[] = {
         "--prompt", "--ids",       "-n",          "--temp",
         "--top-k",  "--top-p",     "--seed",      "--system",
-        "--weights", "--max-context", "--dump-logits"};
+        "--weights", "--max-context", "--dump-logits", "--perplexity",
+        "--ctx", "--max-tokens", "--save-logits", "--reference-logits"};
     bool known = false;
     for (const char *k : kValued)
       known |= flag == k;
@@ -120,6 +132,16 @@ std::string parseArgs(int argc, char **argv, CliOptions &o) {
       o.weights = value;
     } else if (flag == "--dump-logits") {
       o.dumpLogits = value;
+    } else if (flag == "--perplexity") {
+      o.perplexity = value;
+    } else if (flag == "--save-logits") {
+      o.saveLogits = value;
+    } else if (flag == "--reference-logits") {
+      o.referenceLogits = value;
+    } else if (flag == "--ctx") {
+      ok = parseI64(value, 2, INT32_MAX, o.pplContext);
+    } else if (flag == "--max-tokens") {
+      ok = parseI64(value, 1, INT64_MAX, o.pplMaxTokens);
     } else if (flag == "-n") {
       ok = parseI64(value, 0, INT32_MAX, o.gen.maxNewTokens);
     } else if (flag == "--max-context") {
@@ -140,6 +162,13 @@ std::string parseArgs(int argc, char **argv, CliOptions &o) {
   }
   if (!o.help && o.havePrompt && o.haveIds)
     return "give either --prompt or --ids, not both";
+  if (!o.help && o.perplexity.empty() &&
+      (o.pplContext || o.pplMaxTokens || !o.saveLogits.empty() ||
+       !o.referenceLogits.empty()))
+    return "--ctx, --max-tokens, --save-logits and --reference-logits go "
+           "with --perplexity FILE";
+  if (!o.help && !o.perplexity.empty() && (o.havePrompt || o.haveIds))
+    return "--perplexity scores a file; it takes no --prompt or --ids";
   return "";
 }
 
@@ -167,6 +196,65 @@ int fail(FILE *err, const std::string &msg) {
   return 1;
 }
 
+bool readTextFile(const std::string &path, std::string &text,
+                  std::string &error) {
+  FILE *f = fopen(path.c_str(), "rb");
+  if (!f) {
+    error = path + ": cannot open: " + strerror(errno);
+    return false;
+  }
+  char buf[65536];
+  size_t n;
+  text.clear();
+  while ((n = fread(buf, 1, sizeof(buf), f)) > 0)
+    text.append(buf, n);
+  bool ok = !ferror(f);
+  fclose(f);
+  if (!ok)
+    error = path + ": read error";
+  return ok;
+}
+
+/// `--perplexity FILE`: scores the file's text and prints the result.
+int runPerplexity(const CliOptions &o, const ModelConfig &config,
+                  const Tokenizer &tok, Session &session, FILE *out,
+                  FILE *err) {
+  std::string text, error;
+  if (!readTextFile(o.perplexity, text, error))
+    return fail(err, error);
+  std::vector<int32_t> ids;
+  if (!tok.encode(text, -1, ids, error))
+    return fail(err, "cannot tokenize " + o.perplexity + ": " + error);
+  PerplexityOptions opt;
+  opt.context = o.pplContext;
+  opt.maxTokens = o.pplMaxTokens;
+  opt.bosId = config.addBos ? config.bosId : -1;
+  FILE *save = nullptr, *reference = nullptr;
+  if (!o.saveLogits.empty() && !(save = fopen(o.saveLogits.c_str(), "wb")))
+    return fail(err, o.saveLogits + ": cannot open: " + strerror(errno));
+  if (!o.referenceLogits.empty() &&
+      !(reference = fopen(o.referenceLogits.c_str(), "rb"))) {
+    if (save)
+      fclose(save);
+    return fail(err, o.referenceLogits + ": cannot open: " + strerror(errno));
+  }
+  opt.saveLogits = save;
+  opt.referenceLogits = reference;
+  PerplexityResult result;
+  bool ok = session.perplexity(ids, opt, result, error);
+  if (reference)
+    fclose(reference);
+  if (save && fclose(save) != 0 && ok) {
+    ok = false;
+    error = o.saveLogits + ": " + strerror(errno);
+  }
+  if (!ok)
+    return fail(err, error);
+  printPerplexity(out, result);
+  fflush(out);
+  return 0;
+}
+
 } // namespace
 
 int runCli(int argc, char **argv, ForwardFn forward, FILE *out, FILE *err) {
@@ -192,6 +280,14 @@ int runCli(int argc, char **argv, ForwardFn forward, FILE *out, FILE *err) {
       Tokenizer::create(file->tokenizer(), pre, error, config.bosId);
   if (!tok)
     return fail(err, file->name() + ": " + error);
+
+  if (!o.perplexity.empty()) {
+    std::unique_ptr<Session> session =
+        Session::create(config, file->weights(), forward, error);
+    if (!session)
+      return fail(err, error);
+    return runPerplexity(o, config, *tok, *session, out, err);
+  }
 
   std::vector<int32_t> prompt;
   // Without a prompt, a model that adds BOS starts from BOS alone.

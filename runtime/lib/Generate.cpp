@@ -2,7 +2,9 @@
 
 #include "llmrt/Generate.h"
 
+#include <algorithm>
 #include <cerrno>
+#include <cmath>
 #include <cstdlib>
 #include <cstring>
 #include <sys/mman.h>
@@ -228,6 +230,194 @@ bool Session::generate(const std::vector<int32_t> &prompt,
   }
   if (st.generatedTokens > 0)
     st.decodeSeconds = nowSeconds() - decodeStart;
+  return true;
+}
+
+//===----------------------------------------------------------------------===//
+// Perplexity and fidelity
+//===----------------------------------------------------------------------===//
+
+namespace {
+
+constexpr char kLogitsMagic[4] = {'F', 'L', 'G', 'T'};
+constexpr uint32_t kLogitsVersion = 1;
+
+/// ln(sum(exp(x))) in double, shifted by the max for range.
+double logSumExp(const float *x, int64_t n) {
+  float mx = x[0];
+  for (int64_t i = 1; i < n; ++i)
+    mx = std::max(mx, x[i]);
+  double sum = 0;
+  for (int64_t i = 0; i < n; ++i)
+    sum += std::exp(double(x[i]) - double(mx));
+  return double(mx) + std::log(sum);
+}
+
+bool writeAll(FILE *f, const void *data, size_t bytes, std::string &error) {
+  if (fwrite(data, 1, bytes, f) != bytes) {
+    error = std::string("cannot write logits: ") + strerror(errno);
+    return false;
+  }
+  return true;
+}
+
+bool readAll(FILE *f, void *data, size_t bytes, std::string &error) {
+  if (fread(data, 1, bytes, f) != bytes) {
+    error = feof(f) ? "the reference logits end early (a different text, "
+                      "--ctx or --max-tokens?)"
+                    : std::string("cannot read reference logits: ") +
+                          strerror(errno);
+    return false;
+  }
+  return true;
+}
+
+} // namespace
+
+double PerplexityResult::perplexity() const {
+  return tokens > 0 ? std::exp(nll / double(tokens)) : 0.0;
+}
+
+bool writeLogitsHeader(FILE *f, int64_t vocab, std::string &error) {
+  uint32_t header[2] = {kLogitsVersion, static_cast<uint32_t>(vocab)};
+  return writeAll(f, kLogitsMagic, 4, error) &&
+         writeAll(f, header, sizeof(header), error);
+}
+
+bool readLogitsHeader(FILE *f, int64_t vocab, std::string &error) {
+  char magic[4];
+  uint32_t header[2];
+  if (!readAll(f, magic, 4, error) || !readAll(f, header, sizeof(header), error))
+    return false;
+  if (memcmp(magic, kLogitsMagic, 4) != 0 || header[0] != kLogitsVersion) {
+    error = "not a logits file (written by --save-logits)";
+    return false;
+  }
+  if (header[1] != static_cast<uint32_t>(vocab)) {
+    error = "the reference logits have a vocabulary of " +
+            std::to_string(header[1]) + ", this model " +
+            std::to_string(vocab);
+    return false;
+  }
+  return true;
+}
+
+double negLogLikelihood(const float *logits, int64_t vocab, int32_t target) {
+  return logSumExp(logits, vocab) - double(logits[target]);
+}
+
+double klDivergence(const float *reference, const float *logits,
+                    int64_t vocab) {
+  double lseRef = logSumExp(reference, vocab), lse = logSumExp(logits, vocab);
+  double kl = 0;
+  for (int64_t i = 0; i < vocab; ++i) {
+    double logP = double(reference[i]) - lseRef;
+    double logQ = double(logits[i]) - lse;
+    kl += std::exp(logP) * (logP - logQ);
+  }
+  return std::max(kl, 0.0);
+}
+
+bool Session::perplexity(const std::vector<int32_t> &tokens,
+                         const PerplexityOptions &opt, PerplexityResult &result,
+                         std::string &error) {
+  result = PerplexityResult();
+  const int64_t vocab = config_.vocabSize;
+  int64_t ctx = opt.context > 0 ? opt.context : config_.maxContext;
+  if (ctx > config_.maxContext) {
+    error = "--ctx " + std::to_string(ctx) +
+            " exceeds the model's KV capacity of " +
+            std::to_string(config_.maxContext) + " tokens";
+    return false;
+  }
+  const bool bos = opt.bosId >= 0;
+  if (ctx < 2) {
+    error = "--ctx must be at least 2";
+    return false;
+  }
+  for (int32_t id : tokens)
+    if (id < 0 || id >= vocab) {
+      error = "token id " + std::to_string(id) + " is out of range [0, " +
+              std::to_string(vocab) + ")";
+      return false;
+    }
+  if (opt.saveLogits && !writeLogitsHeader(opt.saveLogits, vocab, error))
+    return false;
+  std::vector<float> reference;
+  if (opt.referenceLogits) {
+    if (!readLogitsHeader(opt.referenceLogits, vocab, error))
+      return false;
+    reference.resize(static_cast<size_t>(vocab));
+    result.haveReference = true;
+  }
+  const int64_t limit = opt.maxTokens > 0 ? opt.maxTokens : INT64_MAX;
+  int64_t agree = 0;
+  double klSum = 0;
+  const double t0 = nowSeconds();
+  const int64_t total = static_cast<int64_t>(tokens.size());
+  // Each window holds [BOS] + up to (ctx - bos) text tokens; it scores every
+  // text token that has a position before it in the window.
+  int64_t start = 0;
+  while (start < total && result.tokens < limit) {
+    int64_t len = std::min<int64_t>(ctx - (bos ? 1 : 0), total - start);
+    if (!bos && len < 2)
+      break;
+    ++result.windows;
+    int64_t pos = 0;
+    if (bos) {
+      int64_t id = opt.bosId;
+      if (!forward(&id, 1, pos++, nullptr, error))
+        return false;
+    } else {
+      int64_t id = tokens[start];
+      if (!forward(&id, 1, pos++, nullptr, error))
+        return false;
+    }
+    for (int64_t i = bos ? 0 : 1; i < len && result.tokens < limit; ++i) {
+      // logits_ predict tokens[start + i].
+      int32_t target = tokens[start + i];
+      result.nll += negLogLikelihood(logits_.data(), vocab, target);
+      if (opt.saveLogits &&
+          (!writeAll(opt.saveLogits, &target, sizeof(target), error) ||
+           !writeAll(opt.saveLogits, logits_.data(),
+                     sizeof(float) * logits_.size(), error)))
+        return false;
+      if (opt.referenceLogits) {
+        int32_t refTarget = -1;
+        if (!readAll(opt.referenceLogits, &refTarget, sizeof(refTarget),
+                     error) ||
+            !readAll(opt.referenceLogits, reference.data(),
+                     sizeof(float) * reference.size(), error))
+          return false;
+        if (refTarget != target) {
+          error = "the reference logits were computed on other tokens "
+                  "(position " + std::to_string(result.tokens) + ": " +
+                  std::to_string(refTarget) + " vs " +
+                  std::to_string(target) + ")";
+          return false;
+        }
+        klSum += klDivergence(reference.data(), logits_.data(), vocab);
+        agree += argmax(reference.data(), reference.size()) ==
+                 argmax(logits_.data(), logits_.size());
+      }
+      ++result.tokens;
+      if (i + 1 < len && result.tokens < limit) {
+        int64_t id = target;
+        if (!forward(&id, 1, pos++, nullptr, error))
+          return false;
+      }
+    }
+    start += len;
+  }
+  result.seconds = nowSeconds() - t0;
+  if (result.tokens == 0) {
+    error = "the text has too few tokens to score";
+    return false;
+  }
+  if (result.haveReference) {
+    result.meanKL = klSum / double(result.tokens);
+    result.top1Agreement = double(agree) / double(result.tokens);
+  }
   return true;
 }
 

@@ -58,4 +58,16 @@ void printBenchLine(FILE *out, const GenerateStats &s) {
           peakRssMb());
 }
 
+void printPerplexity(FILE *out, const PerplexityResult &r) {
+  fprintf(out,
+          "perplexity: tokens=%lld windows=%lld ppl=%.4f nll=%.6f "
+          "seconds=%.1f tok_s=%.1f\n",
+          static_cast<long long>(r.tokens), static_cast<long long>(r.windows),
+          r.perplexity(), r.tokens > 0 ? r.nll / double(r.tokens) : 0.0,
+          r.seconds, rate(double(r.tokens), r.seconds));
+  if (r.haveReference)
+    fprintf(out, "fidelity: tokens=%lld mean_kl=%.6f top1_agreement=%.4f\n",
+            static_cast<long long>(r.tokens), r.meanKL, r.top1Agreement);
+}
+
 } // namespace llmrt

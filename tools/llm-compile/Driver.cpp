@@ -205,6 +205,8 @@ llvm::Expected<ImportedModel> importGGUF(MLIRContext &context, StringRef input,
   auto module = st::importModel(context, *model->source, model->config, opts);
   if (!module)
     return module.takeError();
+  // Q8_0/Q4_0/Q4_1 matmul weights stay quantized (transcoded when packed).
+  gguf::keepGGUFQuantization(**module, *model->source);
   m.module = std::move(*module);
   m.weights = std::move(model->source);
   m.config = std::move(model->config);

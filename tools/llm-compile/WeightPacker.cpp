@@ -31,7 +31,11 @@ WeightLayout frugal::assignWeightOffsets(ModuleOp module) {
       auto type = op.getResult().getType();
       int64_t n = type.getNumElements();
       int64_t offset = layout.totalBytes;
-      PackedTensor t{op.getName().str(), offset, n, op.getTransposed(), 0, 0};
+      PackedTensor t;
+      t.name = op.getName().str();
+      t.offset = offset;
+      t.numElements = n;
+      t.transposed = op.getTransposed();
       if (t.transposed) {
         // The source is [K, N] for a logical [N, K].
         t.rows = type.getDimSize(1);
@@ -83,6 +87,25 @@ struct BlobStreamer {
         return fail("tensor " + t.name + ": expected " +
                     std::to_string(t.numElements) + " elements, found " +
                     std::to_string(n));
+      if (t.quant && !t.transposed) {
+        // A source that stores this weight quantized the same way hands
+        // over its codes and scales unchanged.
+        packed.resize(t.storageBytes);
+        llvm::Expected<bool> direct = weights.readPacked(
+            t.name, t.quant, t.logicalRows, t.logicalCols, packed);
+        if (!direct)
+          return fail(llvm::toString(direct.takeError()));
+        if (*direct) {
+          if (!sink.write(packed.data(), packed.size()))
+            return fail("write error");
+          written += t.storageBytes;
+          if (progress)
+            progress(static_cast<double>(written) /
+                     static_cast<double>(
+                         std::max<int64_t>(1, layout.totalBytes)));
+          continue;
+        }
+      }
       buffer.resize(t.numElements);
       if (llvm::Error err = weights.readAsF32(t.name, buffer))
         return fail(llvm::toString(std::move(err)));

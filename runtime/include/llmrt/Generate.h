@@ -68,6 +68,46 @@ struct GenerateResult {
   GenerateStats stats;
 };
 
+/// Fidelity of a model on a text: perplexity, and against the logits of a
+/// reference model on the same tokens, KL divergence and top-1 agreement.
+struct PerplexityOptions {
+  /// Window length in tokens (0: the model's max_context; else <= it). The
+  /// text is cut into consecutive windows; each restarts at position 0 (with
+  /// BOS first if bosId >= 0), and every token after a window's first is
+  /// scored from the logits of the position before it.
+  int64_t context = 0;
+  /// Prepended to every window when >= 0 (then every text token is scored).
+  int32_t bosId = -1;
+  /// Score at most this many tokens (0: all).
+  int64_t maxTokens = 0;
+  /// Receives the logits of every scored position (logits file format).
+  FILE *saveLogits = nullptr;
+  /// Logits of a reference model written by saveLogits on the same text.
+  FILE *referenceLogits = nullptr;
+};
+
+struct PerplexityResult {
+  int64_t tokens = 0;  ///< scored tokens
+  int64_t windows = 0;
+  double nll = 0;      ///< sum of -ln p(token)
+  double seconds = 0;  ///< forward calls and scoring
+  bool haveReference = false;
+  double meanKL = 0;   ///< mean over positions of KL(reference || this), nats
+  double top1Agreement = 0; ///< fraction of positions with the same argmax
+  double perplexity() const;
+};
+
+/// Logits file: "FLGT", u32 version (1), u32 vocab size, then per scored
+/// position an i32 target token id and vocab f32 logits (little-endian).
+bool writeLogitsHeader(FILE *f, int64_t vocab, std::string &error);
+bool readLogitsHeader(FILE *f, int64_t vocab, std::string &error);
+
+/// -ln softmax(logits)[target], in double.
+double negLogLikelihood(const float *logits, int64_t vocab, int32_t target);
+/// KL(softmax(reference) || softmax(logits)) in nats.
+double klDivergence(const float *reference, const float *logits,
+                    int64_t vocab);
+
 /// Called for each generated token that is not an EOS, as soon as sampled.
 using TokenCallback = std::function<void(int32_t id)>;
 
@@ -89,6 +129,12 @@ public:
   bool generate(const std::vector<int32_t> &prompt,
                 const GenerateOptions &options, const TokenCallback &onToken,
                 GenerateResult &result, std::string &error);
+
+  /// Scores `tokens` (the text, without BOS) window by window, one token
+  /// per forward call so that every position's logits are seen.
+  bool perplexity(const std::vector<int32_t> &tokens,
+                  const PerplexityOptions &options, PerplexityResult &result,
+                  std::string &error);
 
   const float *logits() const { return logits_.data(); }
 
@@ -114,6 +160,8 @@ double peakRssMb();
 void printMetrics(FILE *out, const GenerateStats &stats);
 /// The single `bench: ...` line.
 void printBenchLine(FILE *out, const GenerateStats &stats);
+/// The `perplexity: ...` line, and a `fidelity: ...` line with a reference.
+void printPerplexity(FILE *out, const PerplexityResult &result);
 
 /// The CLI behind `./model`; returns the exit code. Output goes to `out` and
 /// `err` so tests can capture it.

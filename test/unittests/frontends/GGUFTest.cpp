@@ -9,13 +9,17 @@
 
 #include "frontends/gguf/GGUFModel.h"
 
+#include "dialects/LLM/IR/LLMQuant.h"
 #include "llmrt/Tokenizer.h"
+
+#include "mlir/IR/MLIRContext.h"
 
 #include "llvm/Support/FileSystem.h"
 
 #include <gtest/gtest.h>
 
 #include <cstring>
+#include <random>
 
 using namespace frugal::gguf;
 
@@ -96,6 +100,67 @@ TEST(GGUFDequantize, Q4_1) {
   EXPECT_EQ(y[16], 1.0f);
   EXPECT_EQ(y[15], -2.0f);
   EXPECT_EQ(y[31], 13.0f);
+}
+
+/// Random ggml blocks (finite f16 scales and mins, arbitrary codes) for a
+/// [rows, cols] tensor of `type`.
+std::vector<uint8_t> randomBlocks(uint32_t type, int64_t rows, int64_t cols,
+                                  unsigned seed) {
+  const GGMLTypeTraits &t = *ggmlTypeTraits(type);
+  std::mt19937 rng(seed);
+  std::uniform_int_distribution<int> byte(0, 255);
+  std::uniform_real_distribution<float> real(-0.1f, 0.1f);
+  std::vector<uint8_t> data(rows * cols / t.blockSize * t.blockBytes);
+  for (uint8_t &b : data)
+    b = uint8_t(byte(rng));
+  for (size_t off = 0; off < data.size(); off += t.blockBytes) {
+    putHalf(&data[off], mlir::llm::floatToHalf(real(rng)));
+    if (type == kGGMLQ4_1)
+      putHalf(&data[off + 2], mlir::llm::floatToHalf(real(rng)));
+  }
+  return data;
+}
+
+// Q8_0, Q4_0 and Q4_1 are kept packed: Frugal's dequantization of the
+// transcoded bytes must reproduce ggml's dequantization bit for bit.
+TEST(GGUFTranscode, BitExactAgainstGGMLDequantization) {
+  mlir::MLIRContext context;
+  context.loadDialect<mlir::llm::LLMDialect>();
+  const int64_t rows = 5, cols = 96;
+  unsigned seed = 1;
+  for (uint32_t type : {kGGMLQ8_0, kGGMLQ4_0, kGGMLQ4_1}) {
+    SCOPED_TRACE(ggmlTypeTraits(type)->name);
+    mlir::llm::QuantAttr quant = quantAttrForGGMLType(&context, type);
+    ASSERT_TRUE(quant);
+    EXPECT_EQ(quant.getGroup(), 32u);
+    EXPECT_EQ(quant.getBits(), type == kGGMLQ8_0 ? 8u : 4u);
+    EXPECT_EQ(quant.getScheme() == mlir::llm::QuantScheme::asymmetric,
+              type == kGGMLQ4_1);
+    std::vector<uint8_t> blocks = randomBlocks(type, rows, cols, seed++);
+    mlir::llm::QuantLayout layout =
+        mlir::llm::getQuantLayout(quant, rows, cols);
+    std::vector<uint8_t> packed(layout.totalBytes, 0xAB);
+    llvm::Error err =
+        transcodeGGMLToQuant(type, blocks.data(), rows, cols, quant, packed);
+    ASSERT_FALSE(err) << llvm::toString(std::move(err));
+    std::vector<float> ours(rows * cols), reference =
+                                              dequant(type, blocks, rows * cols);
+    mlir::llm::dequantize(quant, layout, packed.data(), ours.data());
+    for (int64_t i = 0; i < rows * cols; ++i)
+      ASSERT_EQ(std::memcmp(&ours[i], &reference[i], sizeof(float)), 0)
+          << "element " << i << ": " << ours[i] << " vs " << reference[i];
+  }
+  // Types without an exact counterpart are refused.
+  EXPECT_FALSE(quantAttrForGGMLType(&context, kGGMLQ4_K));
+  EXPECT_FALSE(quantAttrForGGMLType(&context, kGGMLQ6_K));
+  std::vector<uint8_t> blocks = randomBlocks(kGGMLQ4_1, 1, 32, 9);
+  mlir::llm::QuantAttr q8 = quantAttrForGGMLType(&context, kGGMLQ8_0);
+  std::vector<uint8_t> packed(
+      mlir::llm::getQuantLayout(q8, 1, 32).totalBytes);
+  llvm::Error err =
+      transcodeGGMLToQuant(kGGMLQ4_1, blocks.data(), 1, 32, q8, packed);
+  EXPECT_TRUE(static_cast<bool>(err));
+  llvm::consumeError(std::move(err));
 }
 
 TEST(GGUFDequantize, Q4_K) {
@@ -306,3 +371,74 @@ TEST(GGUFModel, Stories260KTokenizerMatchesLlama2c) {
 }
 
 } // namespace
+
+namespace {
+std::string smolLM2Q41Path() {
+  const char *home = getenv("HOME");
+  return std::string(home ? home : "") +
+         "/.cache/frugal/downloads/SmolLM2-135M-Instruct.Q4_1.gguf";
+}
+} // namespace
+
+// The default model's GGUF: its Q4_1 matmul weights and Q8_0 tied embedding
+// import quantized, the embedding lookup keeps an f32 copy, and the packed
+// bytes dequantize to exactly the f32 values.
+TEST(GGUFModel, SmolLM2Q41KeepsQuantizedWeights) {
+  std::string path = smolLM2Q41Path();
+  if (!llvm::sys::fs::exists(path))
+    GTEST_SKIP() << path << " not found (scripts/fetch_default_model.sh)";
+  mlir::MLIRContext context;
+  context.loadDialect<mlir::llm::LLMDialect>();
+  auto module = importGGUFModelFromPath(context, path);
+  ASSERT_TRUE(bool(module)) << llvm::toString(module.takeError());
+  int q41 = 0, q8 = 0, f32Embed = 0;
+  (*module)->walk([&](mlir::llm::WeightOp op) {
+    auto quant = op.getQuantAttr();
+    if (op.getName() == "model.embed_tokens.weight") {
+      if (!quant)
+        ++f32Embed;
+      else if (quant.getBits() == 8)
+        ++q8;
+      return;
+    }
+    if (quant && quant.getBits() == 4 &&
+        quant.getScheme() == mlir::llm::QuantScheme::asymmetric &&
+        quant.getGroup() == 32)
+      ++q41;
+  });
+  EXPECT_EQ(q41, 30 * 7);
+  EXPECT_EQ(q8, 1);
+  EXPECT_EQ(f32Embed, 1);
+
+  auto source = GGUFSource::open(path);
+  ASSERT_TRUE(bool(source)) << llvm::toString(source.takeError());
+  for (const char *name : {"model.layers.3.mlp.down_proj.weight",
+                           "model.embed_tokens.weight"}) {
+    SCOPED_TRACE(name);
+    const TensorInfo *t = (*source)->find(name);
+    ASSERT_TRUE(t);
+    mlir::llm::QuantAttr quant = quantAttrForGGMLType(&context, t->type);
+    ASSERT_TRUE(quant);
+    int64_t rows = t->shape[0], cols = t->shape[1];
+    mlir::llm::QuantLayout layout =
+        mlir::llm::getQuantLayout(quant, rows, cols);
+    std::vector<uint8_t> packed(layout.totalBytes);
+    llvm::Expected<bool> ok =
+        (*source)->readPacked(name, quant, rows, cols, packed);
+    ASSERT_TRUE(bool(ok)) << llvm::toString(ok.takeError());
+    ASSERT_TRUE(*ok);
+    std::vector<float> ours(rows * cols), reference(rows * cols);
+    mlir::llm::dequantize(quant, layout, packed.data(), ours.data());
+    llvm::Error err = (*source)->readAsF32(name, reference);
+    ASSERT_FALSE(err) << llvm::toString(std::move(err));
+    EXPECT_EQ(std::memcmp(ours.data(), reference.data(),
+                          ours.size() * sizeof(float)),
+              0);
+    // Another layout is declined, not an error.
+    auto other = mlir::llm::QuantAttr::get(
+        &context, 4, 64, mlir::llm::QuantScheme::symmetric);
+    ok = (*source)->readPacked(name, other, rows, cols, packed);
+    ASSERT_TRUE(bool(ok)) << llvm::toString(ok.takeError());
+    EXPECT_FALSE(*ok);
+  }
+}

@@ -87,6 +87,37 @@ TEST_F(Cli, GeneratesStreamsAndReports) {
   EXPECT_NE(o.err.find("peak RSS:"), std::string::npos);
 }
 
+TEST_F(Cli, PerplexityOfATextFile) {
+  std::string text = ::testing::TempDir() + "llmrt_cli_ppl.txt";
+  std::string logits = ::testing::TempDir() + "llmrt_cli_ppl.logits";
+  FILE *f = fopen(text.c_str(), "wb");
+  ASSERT_TRUE(f);
+  fputs("abcdxy", f);
+  fclose(f);
+  // Five scored tokens, four follow the model ("b" after "a", ...).
+  Output o = run({"--perplexity", text, "--save-logits", logits});
+  EXPECT_EQ(o.code, 0) << o.err;
+  EXPECT_EQ(o.out.rfind("perplexity: tokens=5 windows=1 ppl=", 0), 0u)
+      << o.out;
+  o = run({"--perplexity", text, "--ctx", "3", "--reference-logits", logits});
+  EXPECT_NE(o.code, 0); // other windows: other positions scored
+  o = run({"--perplexity", text, "--reference-logits", logits});
+  EXPECT_EQ(o.code, 0) << o.err;
+  EXPECT_NE(o.out.find("\nfidelity: tokens=5 mean_kl=0.000000 "
+                       "top1_agreement=1.0000\n"),
+            std::string::npos)
+      << o.out;
+  o = run({"--perplexity", text, "--max-tokens", "2"});
+  EXPECT_EQ(o.out.rfind("perplexity: tokens=2 ", 0), 0u) << o.out;
+  o = run({"--ctx", "3"});
+  EXPECT_NE(o.code, 0);
+  EXPECT_NE(o.err.find("go with --perplexity"), std::string::npos) << o.err;
+  o = run({"--perplexity", text, "--prompt", "hi"});
+  EXPECT_NE(o.code, 0);
+  std::remove(text.c_str());
+  std::remove(logits.c_str());
+}
+
 TEST_F(Cli, EosStopsAndIsNotPrinted) {
   Output o = run({"--ids", "120", "-n", "10", "--print-ids"});
   EXPECT_EQ(o.code, 0) << o.err;

@@ -5,6 +5,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cmath>
 #include <cstring>
 
 using namespace llmrt;
@@ -195,3 +197,152 @@ TEST(ModelConfig, ParsesAndValidatesMetadata) {
 }
 
 } // namespace
+
+//===----------------------------------------------------------------------===//
+// Perplexity and fidelity
+//===----------------------------------------------------------------------===//
+
+namespace {
+
+constexpr int64_t kPplVocab = 8;
+std::vector<Call> gPplCalls;
+float gBoost = 0; ///< logit of (last + 1) % vocab; the others are 0.
+
+// p(next = (last + 1) % V) = e^b / (e^b + V - 1), every other token
+// 1 / (e^b + V - 1).
+void pplForward(const uint8_t *, void *, const int64_t *tokens, int64_t n,
+                int64_t pos, float *logits) {
+  gPplCalls.push_back({n, pos});
+  for (int64_t v = 0; v < kPplVocab; ++v)
+    logits[v] = 0.0f;
+  logits[(tokens[n - 1] + 1) % kPplVocab] = gBoost;
+}
+
+std::unique_ptr<Session> pplSession(int64_t maxContext = 16) {
+  ModelConfig c;
+  c.vocabSize = kPplVocab;
+  c.maxContext = maxContext;
+  c.kvCacheBytes = 64;
+  std::string error;
+  auto s = Session::create(c, kWeights, pplForward, error);
+  EXPECT_TRUE(s) << error;
+  return s;
+}
+
+PerplexityResult score(Session &s, const std::vector<int32_t> &tokens,
+                       PerplexityOptions opt) {
+  gPplCalls.clear();
+  PerplexityResult r;
+  std::string error;
+  EXPECT_TRUE(s.perplexity(tokens, opt, r, error)) << error;
+  return r;
+}
+
+} // namespace
+
+TEST(Perplexity, UniformDistributionHasPerplexityVocab) {
+  gBoost = 0;
+  auto s = pplSession();
+  PerplexityResult r = score(*s, {3, 1, 4, 1, 5, 2, 6}, {});
+  EXPECT_EQ(r.tokens, 6);
+  EXPECT_EQ(r.windows, 1);
+  EXPECT_NEAR(r.perplexity(), double(kPplVocab), 1e-9);
+  EXPECT_FALSE(r.haveReference);
+}
+
+TEST(Perplexity, KnownDistribution) {
+  gBoost = 2.0f;
+  auto s = pplSession();
+  double z = std::exp(2.0) + double(kPplVocab - 1);
+  double hit = -std::log(std::exp(2.0) / z), miss = -std::log(1.0 / z);
+  // 1→2 and 2→3 follow the model, 3→7 and 7→0 (wraps: follows) ...
+  std::vector<int32_t> text = {1, 2, 3, 7, 0, 5};
+  PerplexityResult r = score(*s, text, {});
+  double nll = hit + hit + miss + hit + miss;
+  EXPECT_EQ(r.tokens, 5);
+  EXPECT_NEAR(r.nll, nll, 1e-6);
+  EXPECT_NEAR(r.perplexity(), std::exp(nll / 5), 1e-6);
+  // Token by token from position 0.
+  ASSERT_EQ(gPplCalls.size(), 5u);
+  for (size_t i = 0; i < gPplCalls.size(); ++i) {
+    EXPECT_EQ(gPplCalls[i].n, 1);
+    EXPECT_EQ(gPplCalls[i].pos, int64_t(i));
+  }
+}
+
+TEST(Perplexity, WindowsRestartAtPositionZero) {
+  gBoost = 1.0f;
+  auto s = pplSession(/*maxContext=*/8);
+  std::vector<int32_t> text = {0, 1, 2, 3, 4, 5, 6, 7, 0, 1};
+  PerplexityOptions opt;
+  opt.context = 4;
+  // Windows [0..3] [4..7] [8, 9]: each scores all but its first token.
+  PerplexityResult r = score(*s, text, opt);
+  EXPECT_EQ(r.windows, 3);
+  EXPECT_EQ(r.tokens, 3 + 3 + 1);
+  int64_t maxPos = 0;
+  for (const Call &c : gPplCalls)
+    maxPos = std::max(maxPos, c.pos);
+  EXPECT_EQ(maxPos, 2);
+  // With BOS first, every text token is scored: 3 per window.
+  opt.bosId = 0;
+  r = score(*s, text, opt);
+  EXPECT_EQ(r.windows, 4);
+  EXPECT_EQ(r.tokens, 10);
+  // --max-tokens stops early.
+  opt.maxTokens = 5;
+  r = score(*s, text, opt);
+  EXPECT_EQ(r.tokens, 5);
+  // A window larger than the KV cache is refused.
+  opt.context = 9;
+  std::string error;
+  EXPECT_FALSE(s->perplexity(text, opt, r, error));
+  EXPECT_NE(error.find("KV capacity"), std::string::npos) << error;
+}
+
+TEST(Perplexity, IdenticalLogitsHaveZeroKL) {
+  gBoost = 3.0f;
+  auto s = pplSession();
+  std::vector<int32_t> text = {2, 3, 4, 0, 6, 7};
+  FILE *logits = tmpfile();
+  ASSERT_TRUE(logits);
+  PerplexityOptions opt;
+  opt.saveLogits = logits;
+  PerplexityResult saved = score(*s, text, opt);
+  rewind(logits);
+  opt.saveLogits = nullptr;
+  opt.referenceLogits = logits;
+  PerplexityResult r = score(*s, text, opt);
+  EXPECT_TRUE(r.haveReference);
+  EXPECT_EQ(r.tokens, saved.tokens);
+  EXPECT_EQ(r.meanKL, 0.0);
+  EXPECT_EQ(r.top1Agreement, 1.0);
+  // Another model on the same tokens: positive KL, known in closed form.
+  rewind(logits);
+  gBoost = 1.0f;
+  r = score(*s, text, opt);
+  std::vector<float> p(kPplVocab, 0.0f), q(kPplVocab, 0.0f);
+  p[1] = 3.0f;
+  q[1] = 1.0f;
+  double kl = klDivergence(p.data(), q.data(), kPplVocab);
+  EXPECT_GT(kl, 0.0);
+  EXPECT_NEAR(r.meanKL, kl, 1e-9);
+  EXPECT_EQ(r.top1Agreement, 1.0);
+  // Different tokens are refused.
+  rewind(logits);
+  std::string error;
+  EXPECT_FALSE(s->perplexity({2, 3, 5, 0, 6, 7}, opt, r, error));
+  EXPECT_NE(error.find("other tokens"), std::string::npos) << error;
+  fclose(logits);
+}
+
+TEST(Perplexity, KLDivergenceAndArgmax) {
+  // p = (1/2, 1/2), q = (1/4, 3/4): KL = 1/2 ln 2 + 1/2 ln(2/3).
+  float p[2] = {0.0f, 0.0f};
+  float q[2] = {0.0f, std::log(3.0f)};
+  EXPECT_NEAR(klDivergence(p, q, 2),
+              0.5 * std::log(2.0) + 0.5 * std::log(2.0 / 3.0), 1e-6);
+  EXPECT_EQ(klDivergence(q, q, 2), 0.0);
+  EXPECT_EQ(argmax(q, 2), 1);
+  EXPECT_NEAR(negLogLikelihood(q, 2, 1), -std::log(0.75), 1e-6);
+}

@@ -1,0 +1,147 @@
+#!/usr/bin/env bash
+# Weight quantization of SmolLM2-135M-Instruct compiled by Frugal: size,
+# speed, roofline ratio and fidelity of each storage, against llama.cpp on
+# the same GGUF files, all measured in this run on this machine.
+#
+#   bash bench/quant.sh [--tokens N] [--runs R] [--ppl-tokens T] [--no-llamacpp]
+#
+# Variants: f32 (the HF checkpoint), Frugal's RTN group-32 int8 (symmetric)
+# and int4 (symmetric and asymmetric), and the GGUF files compiled as they
+# are: the Q4_1 one the default model comes from (kept packed, transcoded
+# losslessly) and a Q8_0 one re-encoded from it by bench/gguf_requant.py.
+# Note: the f32 checkpoint is the Q4_1 GGUF dequantized, so Q4_1 is the
+# original weights and int4/int8 requantize already-4-bit values.
+#
+# Decode reads every weight once per token, so tokens/s <= bandwidth / bytes
+# read per token (the packed weights, without the f32 embedding table that
+# quantized models keep for the lookup). Perplexity is on the first T tokens
+# of /usr/share/common-licenses/GPL-3 (windows of 512, token by token), KL
+# and top-1 agreement against the f32 model's logits at the same positions.
+# llama.cpp is PyPI llama-cpp-python built from source for this CPU
+# (bench/setup_llamacpp.sh, cached under ~/.cache/frugal/).
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+BUILD_DIR="${BUILD_DIR:-$ROOT/build}"
+CACHE="${FRUGAL_CACHE_DIR:-$HOME/.cache/frugal}"
+TOKENS=128
+RUNS=2
+PPL_TOKENS=1000
+LLAMACPP=1
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --tokens) TOKENS="$2"; shift 2 ;;
+    --runs) RUNS="$2"; shift 2 ;;
+    --ppl-tokens) PPL_TOKENS="$2"; shift 2 ;;
+    --no-llamacpp) LLAMACPP=0; shift ;;
+    *) echo "usage: $0 [--tokens N] [--runs R] [--ppl-tokens T] [--no-llamacpp]" >&2; exit 2 ;;
+  esac
+done
+THREADS="$(nproc)"
+
+bash "$ROOT/scripts/setup.sh" >/dev/null
+BUILD_DIR="$BUILD_DIR" FRUGAL_BUILD_TARGETS=llm-compile bash "$ROOT/scripts/build.sh" >/dev/null
+MODEL_DIR="$(bash "$ROOT/scripts/fetch_default_model.sh" | tail -n 1 | sed 's/.*: //')"
+GGUF_Q41="$CACHE/downloads/SmolLM2-135M-Instruct.Q4_1.gguf"
+GGUF_Q80="$CACHE/downloads/SmolLM2-135M-Instruct.Q8_0.gguf"
+if [ ! -s "$GGUF_Q80" ]; then
+  "$CACHE/convert-venv/bin/python" "$ROOT/bench/gguf_requant.py" "$GGUF_Q41" "$GGUF_Q80.tmp" --type Q8_0
+  mv "$GGUF_Q80.tmp" "$GGUF_Q80"
+fi
+LLAMA_PY=""
+if [ "$LLAMACPP" = 1 ]; then
+  LLAMA_PY="$(bash "$ROOT/bench/setup_llamacpp.sh" | tail -n 1 | sed 's/.*: //')"
+fi
+WORK="${BENCH_DIR:-$BUILD_DIR/bench}"
+mkdir -p "$WORK"
+clang-22 -O3 -march=native -fopenmp "$ROOT/bench/membw.c" -o "$WORK/membw" \
+  -Wl,-rpath,/usr/lib/llvm-22/lib
+
+TEXT=/usr/share/common-licenses/GPL-3
+PROMPT_FILE="$WORK/prompt.txt"
+head -c 1200 "$TEXT" | tr '\n' ' ' >"$PROMPT_FILE"
+PROMPT="$(cat "$PROMPT_FILE")"
+EMBED_F32_BYTES="$(python3 -c "import json,sys; c=json.load(open(sys.argv[1])); print(c['vocab_size']*c['hidden_size']*4)" "$MODEL_DIR/config.json")"
+
+VARIANTS=(f32 int8 int4-sym int4-asym gguf-q8_0 gguf-q4_1)
+compile() {
+  local v="$1" out="$WORK/smollm2-$1"
+  local lc="$BUILD_DIR/bin/llm-compile"
+  case "$v" in
+    f32) "$lc" -q "$MODEL_DIR" -o "$out" ;;
+    int8) "$lc" -q "$MODEL_DIR" -o "$out" --quantize int8 --quant-group 32 ;;
+    int4-sym) "$lc" -q "$MODEL_DIR" -o "$out" --quantize int4 --quant-group 32 ;;
+    int4-asym) "$lc" -q "$MODEL_DIR" -o "$out" --quantize int4 --quant-group 32 --quant-scheme asymmetric ;;
+    gguf-q8_0) "$lc" -q "$GGUF_Q80" -o "$out" ;;
+    gguf-q4_1) "$lc" -q "$GGUF_Q41" -o "$out" ;;
+  esac
+}
+field() { sed "s/.*$1=\([0-9.e+-]*\).*/\1/" <<<"$2"; }
+
+RESULTS="$WORK/quant-results.txt"
+: >"$RESULTS"
+REF_LOGITS="$WORK/f32.logits"
+for v in "${VARIANTS[@]}"; do
+  echo "bench/quant.sh: $v" >&2
+  compile "$v"
+  bin="$WORK/smollm2-$v"
+  best_decode=0; best_prefill=0; ptoks=0
+  for run in $(seq "$RUNS"); do
+    line="$("$bin" --prompt "$PROMPT" -n "$TOKENS" --quiet --bench 2>/dev/null | grep '^bench:')"
+    best_decode="$(python3 -c "print(max($best_decode, $(field decode_tok_s "$line")))")"
+    best_prefill="$(python3 -c "print(max($best_prefill, $(field prefill_tok_s "$line")))")"
+    ptoks="$(field prompt_tokens "$line")"
+  done
+  if [ "$v" = f32 ]; then
+    ppl_out="$("$bin" --perplexity "$TEXT" --ctx 512 --max-tokens "$PPL_TOKENS" --save-logits "$REF_LOGITS")"
+  else
+    ppl_out="$("$bin" --perplexity "$TEXT" --ctx 512 --max-tokens "$PPL_TOKENS" --reference-logits "$REF_LOGITS")"
+  fi
+  pline="$(grep '^perplexity:' <<<"$ppl_out")"
+  fline="$(grep '^fidelity:' <<<"$ppl_out" || true)"
+  ppl="$(field ppl "$pline")"; ptok="$(field tokens "$pline")"
+  kl=nan; top1=nan
+  if [ -n "$fline" ]; then kl="$(field mean_kl "$fline")"; top1="$(field top1_agreement "$fline")"; fi
+  bw="$("$WORK/membw" "$bin.fgw" 5 2>/dev/null)"
+  fbytes="$(stat -c %s "$bin.fgw")"
+  rbytes="$fbytes"
+  [ "$v" != f32 ] && rbytes=$((fbytes - EMBED_F32_BYTES))
+  ll_pre=nan; ll_dec=nan
+  if [ -n "$LLAMA_PY" ] && [[ "$v" == gguf-* ]]; then
+    gguf="$GGUF_Q41"; [ "$v" = gguf-q8_0 ] && gguf="$GGUF_Q80"
+    lline="$("$LLAMA_PY" "$ROOT/bench/llamacpp_speed.py" "$gguf" "$PROMPT_FILE" "$TOKENS" "$RUNS" "$THREADS" 2>/dev/null | grep '^llamacpp:')"
+    ll_pre="$(field prefill_tok_s "$lline")"; ll_dec="$(field decode_tok_s "$lline")"
+  fi
+  echo "$v $fbytes $rbytes $best_prefill $best_decode $bw $ppl $ptok $kl $top1 $ll_pre $ll_dec $ptoks" >>"$RESULTS"
+done
+rm -f "$REF_LOGITS"
+
+python3 - "$RESULTS" "$TOKENS" "$THREADS" "$LLAMACPP" <<'PY'
+import math, sys
+rows = [l.split() for l in open(sys.argv[1]) if l.strip()]
+tokens, threads, llama = sys.argv[2], sys.argv[3], sys.argv[4] == "1"
+f32_ppl = float(rows[0][6])
+print(f"bench/quant.sh: SmolLM2-135M-Instruct, Frugal CPU ({threads} threads), "
+      f"decode {tokens} tokens, prompt {rows[0][12]} tokens, best of runs")
+print(f"perplexity: first {rows[0][7]} tokens of GPL-3, windows of 512; "
+      "KL(f32 || variant) in nats; roofline = bandwidth / MB read per token")
+hdr = (f"{'variant':10} {'file MB':>8} {'read MB':>8} {'GB/s':>6} {'roof t/s':>8} "
+       f"{'prefill':>8} {'decode':>8} {'ratio':>6} {'ppl':>8} {'dppl':>7} "
+       f"{'KL':>8} {'top1':>6}")
+if llama:
+    hdr += f" {'llama pre':>9} {'llama dec':>9} {'ours/ll pre':>11} {'ours/ll dec':>11}"
+print(hdr)
+for r in rows:
+    v, fb, rb, pre, dec, bw, ppl, ptok, kl, top1, lpre, ldec, _ = r
+    fb, rb, pre, dec, bw, ppl = int(fb), int(rb), float(pre), float(dec), float(bw), float(ppl)
+    roof = bw * 1e9 / rb
+    line = (f"{v:10} {fb/1e6:8.1f} {rb/1e6:8.1f} {bw:6.1f} {roof:8.1f} {pre:8.1f} "
+            f"{dec:8.1f} {dec/roof:6.2f} {ppl:8.3f} {ppl - f32_ppl:+7.3f} "
+            f"{float(kl):8.5f} {float(top1):6.3f}")
+    if llama:
+        lp, ld = float(lpre), float(ldec)
+        if math.isnan(lp):
+            line += f" {'-':>9} {'-':>9} {'-':>11} {'-':>11}"
+        else:
+            line += f" {lp:9.1f} {ld:9.1f} {pre/lp:11.2f} {dec/ld:11.2f}"
+    print(line)
+PY
