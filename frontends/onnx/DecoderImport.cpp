@@ -4,7 +4,8 @@
 // the nodes the logits depend on, binds input_ids (and position_ids when
 // the graph has it) to the arguments of @forward, imports those nodes with
 // the shared op handlers (GroupQueryAttention reads the KV cache state
-// kept here), slices the last position before the lm_head MatMul, and
+// kept here; GatherBlockQuantized, the tied embedding of int4 exports,
+// reads the lm_head MatMulNBits initializer rather than its Reshape), slices the last position before the lm_head MatMul, and
 // types the KV cache argument from what the attention nodes declared.
 //
 //===----------------------------------------------------------------------===//
@@ -26,6 +27,12 @@ namespace frugal::onnx {
 
 static bool isGQA(const ONNXNode &n) {
   return n.domain == "com.microsoft" && n.opType == "GroupQueryAttention";
+}
+
+// The table of a GatherBlockQuantized (a tied embedding) is read from the
+// initializer behind it, not from the Reshape that views it as uint8.
+static bool isGatherBQ(const ONNXNode &n) {
+  return n.domain == "com.microsoft" && n.opType == "GatherBlockQuantized";
 }
 
 llvm::Expected<OwningOpRef<ModuleOp>> GraphImporter::runDecoder() {
@@ -54,7 +61,8 @@ llvm::Expected<OwningOpRef<ModuleOp>> GraphImporter::runDecoder() {
   while (!work.empty()) {
     const ONNXNode &n = g.nodes[work.pop_back_val()];
     for (size_t k = 0; k < n.inputs.size(); ++k) {
-      if (n.inputs[k].empty() || (isGQA(n) && k >= 3 && k <= 6))
+      if (n.inputs[k].empty() || (isGQA(n) && k >= 3 && k <= 6) ||
+          (isGatherBQ(n) && k == 0))
         continue;
       ++consumers[n.inputs[k]];
       auto it = producer.find(n.inputs[k]);

@@ -104,6 +104,14 @@ openONNXDecoderModel(MLIRContext &context, StringRef path,
     if (!tok)
       return tok.takeError();
     m.tokenizer = std::move(*tok);
+    // Newer exports keep the chat template in chat_template.jinja rather
+    // than in tokenizer_config.json.
+    llvm::SmallString<256> jinja(dir);
+    llvm::sys::path::append(jinja, "chat_template.jinja");
+    if (m.tokenizer->chatTemplate == "none")
+      if (auto text = llvm::MemoryBuffer::getFile(jinja))
+        if ((*text)->getBuffer().contains("<|im_start|>"))
+          m.tokenizer->chatTemplate = "chatml";
   }
   return std::move(m);
 }

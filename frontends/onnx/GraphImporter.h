@@ -39,6 +39,7 @@ public:
   llvm::Error nodeError(const llvm::Twine &msg) const;
 
   const ONNXNode &node() const { return *cur; }
+  const ONNXModel &onnxModel() const { return model; }
   int64_t opset() const { return opsetVersion; }
   mlir::OpBuilder &builder() { return b; }
   mlir::Location loc() const { return curLoc; }

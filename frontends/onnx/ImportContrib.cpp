@@ -3,14 +3,16 @@
 // Part of Frugal. The com.microsoft operators of onnxruntime-genai decoder
 // exports: SimplifiedLayerNormalization (which ONNX Runtime also accepts in
 // the default domain), SkipSimplifiedLayerNormalization, RotaryEmbedding
-// and GroupQueryAttention. GroupQueryAttention needs the decoder import,
-// whose KV cache holds the past keys and values.
+// GroupQueryAttention, MatMulNBits and GatherBlockQuantized.
+// GroupQueryAttention needs the decoder import, whose KV cache holds the
+// past keys and values.
 //
 //===----------------------------------------------------------------------===//
 
 #include "frontends/onnx/ImportOps.h"
 
 #include "dialects/LLM/IR/LLMDialect.h"
+#include "frontends/onnx/MatMulNBits.h"
 
 using namespace mlir;
 using llvm::Error;
@@ -258,6 +260,78 @@ Error OpImporter::groupQueryAttention() {
       b.getI64IntegerAttr(d->numLayers));
   ++d->numLayers;
   gi.define(0, out);
+  return Error::success();
+}
+
+Error OpImporter::matmulNBits() {
+  llvm::Expected<NBitsWeight> w = describeNBits(gi.onnxModel(), node());
+  if (!w)
+    return err(llvm::toString(w.takeError()));
+  Expected<RankedTensorType> at = gi.typeOf(0);
+  if (!at)
+    return at.takeError();
+  if (Error e = requireFloat(*at, node().opType))
+    return e;
+  if (at->getRank() < 2 || at->getShape().back() != w->k)
+    return err(llvm::formatv("input A of shape {0} does not end in K = {1}",
+                             shapeText(at->getShape()), w->k));
+  Expected<Value> a = gi.value(0);
+  if (!a)
+    return a.takeError();
+  // The matmul reads B packed: group = block_size, and the scheme from the
+  // zero points (all 2^(bits - 1) or absent is Frugal's symmetric one).
+  // When K is not a multiple of block_size (B's last block is padded), the
+  // weight stays f32 and the packer dequantizes it.
+  llm::QuantAttr quant;
+  if (w->k % w->blockSize == 0)
+    quant = llm::QuantAttr::get(b.getContext(), unsigned(w->bits),
+                                unsigned(w->blockSize),
+                                w->symmetric() ? llm::QuantScheme::symmetric
+                                               : llm::QuantScheme::asymmetric);
+  Value weight = llm::WeightOp::create(
+      b, loc(), RankedTensorType::get({w->n, w->k}, b.getF32Type()),
+      b.getStringAttr(node().inputs[1]), quant, IntegerAttr(), UnitAttr());
+  SmallVector<int64_t, 4> shape(at->getShape());
+  shape.back() = w->n;
+  auto type = at->clone(shape);
+  Value y = llm::MatmulOp::create(b, loc(), type, *a, weight, b.getUnitAttr());
+  if (gi.hasInput(5)) {
+    Expected<Value> bias = gi.value(5, ElemKind::F32);
+    if (!bias)
+      return bias.takeError();
+    y = llm::AddOp::create(b, loc(), type, y, *bias);
+  }
+  gi.define(0, y);
+  return Error::success();
+}
+
+Error OpImporter::gatherBlockQuantized() {
+  std::string table;
+  llvm::Expected<NBitsWeight> w =
+      describeGatherBlockQuantized(gi.onnxModel(), node(), table);
+  if (!w)
+    return err(llvm::toString(w.takeError()));
+  Expected<RankedTensorType> it = gi.typeOf(1);
+  if (!it)
+    return it.takeError();
+  if (!it->getElementType().isInteger(64) &&
+      !it->getElementType().isInteger(32))
+    return err("indices must be INT64 or INT32");
+  Expected<Value> idx = gi.value(1);
+  if (!idx)
+    return idx.takeError();
+  // The embedding reads the table as f32: the same initializer as the
+  // packed MatMulNBits weight, without quant, is a separate f32 tensor of
+  // the model file, which the packer fills through readAsF32 (the exact
+  // dequantization of the codes with the stored scales).
+  Value weight = llm::WeightOp::create(
+      b, loc(), RankedTensorType::get({w->n, w->k}, b.getF32Type()),
+      b.getStringAttr(table), llm::QuantAttr(), IntegerAttr(), UnitAttr());
+  SmallVector<int64_t, 4> shape(it->getShape());
+  shape.push_back(w->k);
+  gi.define(0, llm::EmbedOp::create(b, loc(),
+                                    gi.tensorType(shape, b.getF32Type()),
+                                    weight, *idx));
   return Error::success();
 }
 

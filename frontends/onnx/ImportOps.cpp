@@ -51,6 +51,10 @@ Error OpImporter::run() {
       return rotaryEmbedding();
     if (op == "GroupQueryAttention")
       return groupQueryAttention();
+    if (op == "MatMulNBits")
+      return matmulNBits();
+    if (op == "GatherBlockQuantized")
+      return gatherBlockQuantized();
     return err("unsupported operator " + op + " in domain 'com.microsoft'");
   }
   if (op == "SimplifiedLayerNormalization")
@@ -79,6 +83,10 @@ Error OpImporter::run() {
     return layerNorm();
   if (op == "RMSNormalization" && gi.opset() >= 23)
     return rmsNorm();
+  if (op == "Attention" && gi.opset() >= 23)
+    return attention();
+  if (op == "RotaryEmbedding" && gi.opset() >= 23)
+    return rotaryEmbedding23();
   if (op == "Gelu" && gi.opset() >= 20)
     return gelu();
   if (op == "Reshape" || op == "Unsqueeze" || op == "Squeeze" ||

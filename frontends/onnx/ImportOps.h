@@ -73,6 +73,15 @@ private:
   llvm::Error skipSimplifiedLayerNorm();
   llvm::Error rotaryEmbedding();
   llvm::Error groupQueryAttention();
+  llvm::Error matmulNBits();
+  llvm::Error gatherBlockQuantized();
+  // Opset-23 attention operators (ImportAttention.cpp)
+  llvm::Error attention();
+  llvm::Error rotaryEmbedding23();
+  /// [B, H, S, D] -> [B, S, H * D] (static shapes).
+  mlir::Value headsToHidden(mlir::Value x);
+  /// [B, S, H * D] -> [B, H, S, D] (static shapes).
+  mlir::Value hiddenToHeads(mlir::Value x, int64_t heads);
   /// Output `output` = RMS norm of `x` scaled by input `scaleInput`.
   llvm::Error rmsNormOf(mlir::Value x, size_t scaleInput, size_t output);
   /// llm.rope of `x` with the cos/sin tables of the given inputs.

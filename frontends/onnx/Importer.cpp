@@ -321,8 +321,12 @@ Error GraphImporter::importNode(size_t index) {
 }
 
 bool GraphImporter::droppedInput(size_t i) const {
-  return dec && cur->domain == "com.microsoft" &&
-         cur->opType == "GroupQueryAttention" && (i >= 3 && i <= 6);
+  if (cur->domain != "com.microsoft")
+    return false;
+  // GatherBlockQuantized reads its table from the initializer behind it.
+  if (cur->opType == "GatherBlockQuantized")
+    return i == 0;
+  return dec && cur->opType == "GroupQueryAttention" && (i >= 3 && i <= 6);
 }
 
 Error GraphImporter::checkOpset() {

@@ -8,6 +8,9 @@
 
 #include "frontends/onnx/ONNXModel.h"
 
+#include "dialects/LLM/IR/LLMDialect.h"
+#include "frontends/onnx/MatMulNBits.h"
+
 #include "frontends/onnx/ProtoReader.h"
 
 #include "llvm/ADT/STLExtras.h"
@@ -1034,6 +1037,17 @@ ONNXModel::lookupTensor(StringRef name) const {
   if (!t)
     return std::nullopt;
   Info info;
+  if (const ONNXNode *node = findNBitsConsumer(*this, name)) {
+    llvm::Expected<NBitsWeight> w = describeNBits(*this, *node);
+    if (w) {
+      info.shape = {w->n, w->k};
+      info.dtype = ("MatMulNBits" + llvm::Twine(w->bits)).str();
+      info.convertibleToF32 = true;
+      info.file = t->file;
+      return info;
+    }
+    llvm::consumeError(w.takeError());
+  }
   info.shape.assign(t->dims.begin(), t->dims.end());
   info.dtype = dataTypeName(int32_t(t->dataType)).str();
   info.convertibleToF32 = isConvertibleToF32(t->dataType);
@@ -1046,7 +1060,37 @@ Error ONNXModel::readAsF32(StringRef name,
   llvm::Expected<const ONNXTensor *> t = require(name);
   if (!t)
     return t.takeError();
+  if (const ONNXNode *node = findNBitsConsumer(*this, name)) {
+    llvm::Expected<NBitsWeight> w = describeNBits(*this, *node);
+    if (!w)
+      return makeError(filePath + ": MatMulNBits weight '" + name +
+                       "': " + llvm::toString(w.takeError()));
+    if (int64_t(out.size()) != w->n * w->k)
+      return makeError(filePath + ": MatMulNBits weight '" + name +
+                       "' has " + llvm::Twine(w->n * w->k) + " elements");
+    dequantizeNBits(*w, out);
+    return Error::success();
+  }
   return onnx::readAsF32(**t, out);
+}
+
+llvm::Expected<bool> ONNXModel::readPacked(StringRef name,
+                                           mlir::llm::QuantAttr quant,
+                                           int64_t rows, int64_t cols,
+                                           llvm::MutableArrayRef<uint8_t> out) const {
+  const ONNXNode *node = initializer(name) ? findNBitsConsumer(*this, name)
+                                           : nullptr;
+  if (!node || !quant)
+    return false;
+  llvm::Expected<NBitsWeight> w = describeNBits(*this, *node);
+  if (!w)
+    return makeError(filePath + ": MatMulNBits weight '" + name +
+                     "': " + llvm::toString(w.takeError()));
+  if (rows != w->n || cols != w->k)
+    return false;
+  return transcodeNBits(*w, quant.getBits(), quant.getGroup(),
+                        quant.getScheme() == mlir::llm::QuantScheme::asymmetric,
+                        out);
 }
 
 //===----------------------------------------------------------------------===//

@@ -179,9 +179,17 @@ public:
 
   // TensorSource: `llm.weight` names are initializer names; dtypes are
   // spelled as in the ONNX spec ("FLOAT", "FLOAT16", ...).
+  //
+  // The uint8 B initializer of a com.microsoft MatMulNBits node is served
+  // as the logical [N, K] weight it quantizes (MatMulNBits.h): readAsF32
+  // dequantizes it and readPacked transcodes it into #llm.quant storage.
   std::optional<Info> lookupTensor(llvm::StringRef name) const override;
   llvm::Error readAsF32(llvm::StringRef name,
                         llvm::MutableArrayRef<float> out) const override;
+  llvm::Expected<bool> readPacked(llvm::StringRef name,
+                                  mlir::llm::QuantAttr quant, int64_t rows,
+                                  int64_t cols,
+                                  llvm::MutableArrayRef<uint8_t> out) const override;
   std::string sourcePath() const override { return filePath; }
 
   llvm::StringRef path() const { return filePath; }

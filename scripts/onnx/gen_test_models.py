@@ -217,6 +217,121 @@ def old_opset():
                  [f32("y", [2])], opset=11)
 
 
+def attention_3d():
+    """Opset-23 Attention on [batch, seq, heads * head_size] inputs:
+    grouped-query (4 query heads, 2 KV heads), causal."""
+    n = helper.make_node
+    return model([n("Attention", ["q", "k", "v"], ["y"], name="attn",
+                    is_causal=1, q_num_heads=4, kv_num_heads=2)],
+                 [f32("q", [1, 5, 32]), f32("k", [1, 5, 16]),
+                  f32("v", [1, 5, 16])], [f32("y", [1, 5, 32])], opset=23)
+
+
+def attention_4d():
+    """Opset-23 Attention on [batch, heads, seq, head_size] inputs with an
+    explicit scale, not causal, and present_key/present_value outputs."""
+    n = helper.make_node
+    return model([n("Attention", ["q", "k", "v"], ["y", "pk", "pv"],
+                    name="attn", scale=0.3)],
+                 [f32("q", [2, 2, 3, 8]), f32("k", [2, 2, 4, 8]),
+                  f32("v", [2, 2, 4, 8])],
+                 [f32("y", [2, 2, 3, 8]), f32("pk", [2, 2, 4, 8]),
+                  f32("pv", [2, 2, 4, 8])], opset=23)
+
+
+def rope_tables(max_pos, half):
+    inv = 1.0 / (10000 ** (np.arange(half) / half))
+    ang = np.arange(max_pos)[:, None] * inv[None, :]
+    return (numpy_helper.from_array(np.cos(ang).astype(np.float32), "cos"),
+            numpy_helper.from_array(np.sin(ang).astype(np.float32), "sin"))
+
+
+def rope_3d():
+    """Opset-23 RotaryEmbedding, [batch, seq, hidden] with num_heads, the
+    rotate-half pairing, partial rotation (rotary_embedding_dim 4 of 8)."""
+    n = helper.make_node
+    cos, sin = rope_tables(16, 2)
+    return model([n("RotaryEmbedding", ["x", "cos", "sin", "pos"], ["y"],
+                    name="rope", num_heads=2, rotary_embedding_dim=4)],
+                 [f32("x", [1, 3, 16]), i64("pos", [1, 3])],
+                 [f32("y", [1, 3, 16])], [cos, sin], opset=23)
+
+
+def rope_4d():
+    """Opset-23 RotaryEmbedding, [batch, heads, seq, head_size],
+    interleaved pairs, full rotation."""
+    n = helper.make_node
+    cos, sin = rope_tables(16, 4)
+    return model([n("RotaryEmbedding", ["x", "cos", "sin", "pos"], ["y"],
+                    name="rope", interleaved=1)],
+                 [f32("x", [1, 2, 3, 8]), i64("pos", [1, 3])],
+                 [f32("y", [1, 2, 3, 8])], [cos, sin], opset=23)
+
+
+def nbits_weight(n_out, k, block, asymmetric, f16_scales):
+    """B, scales (and zero points) of a MatMulNBits weight, 4 bits."""
+    blocks = k // block
+    codes = RNG.integers(0, 16, size=(n_out, blocks, block)).astype(np.uint8)
+    packed = (codes[..., 0::2] | (codes[..., 1::2] << 4)).astype(np.uint8)
+    # Powers of two times small integers: exact in f16 either way.
+    scales = (RNG.integers(1, 16, size=(n_out, blocks)) / 64.0).astype(
+        np.float16 if f16_scales else np.float32)
+    inits = [numpy_helper.from_array(packed, "B"),
+             numpy_helper.from_array(scales, "scales")]
+    if asymmetric:
+        zp = RNG.integers(0, 16, size=(n_out, blocks)).astype(np.uint8)
+        if blocks % 2:
+            zp = np.concatenate([zp, np.zeros((n_out, 1), np.uint8)], axis=1)
+        inits.append(numpy_helper.from_array(
+            (zp[:, 0::2] | (zp[:, 1::2] << 4)).astype(np.uint8), "zp"))
+    return inits
+
+
+def matmul_nbits(asymmetric):
+    """com.microsoft MatMulNBits, 4 bits, block 32: symmetric (no zero
+    points, FLOAT scales) or asymmetric (uint8 zero points), plus bias."""
+    n = helper.make_node
+    inputs = ["a", "B", "scales"] + (["zp"] if asymmetric else [""])
+    inputs += ["", "bias"]
+    inits = nbits_weight(24, 64, 32, asymmetric, f16_scales=False)
+    inits.append(numpy_helper.from_array(
+        RNG.standard_normal(24).astype(np.float32), "bias"))
+    node = n("MatMulNBits", inputs, ["y"], domain="com.microsoft", name="mm",
+             K=64, N=24, bits=4, block_size=32)
+    g = helper.make_graph([node], "g", [f32("a", [1, 3, 64])],
+                          [f32("y", [1, 3, 24])], inits)
+    m = helper.make_model(g, opset_imports=[helper.make_opsetid("", 21),
+                                            helper.make_opsetid(
+                                                "com.microsoft", 1)],
+                          producer_name="frugal-tests")
+    m.ir_version = 10
+    return m
+
+
+def write_node_test(out, name, m):
+    """A backend-test directory (model.onnx, test_data_set_0/*.pb) whose
+    expected outputs come from ONNX Runtime, for tools/llm-onnx-test."""
+    import onnxruntime as ort
+    d = os.path.join(out, name)
+    os.makedirs(os.path.join(d, "test_data_set_0"), exist_ok=True)
+    path = os.path.join(d, "model.onnx")
+    onnx.save(m, path)
+    sess = ort.InferenceSession(path, providers=["CPUExecutionProvider"])
+    feeds = {}
+    for idx, i in enumerate(sess.get_inputs()):
+        if i.type == "tensor(int64)":
+            v = np.array([[3, 7, 11]][:1], dtype=np.int64)
+        else:
+            v = RNG.standard_normal(i.shape).astype(np.float32)
+        feeds[i.name] = v
+        onnx.save_tensor(numpy_helper.from_array(v, i.name), os.path.join(
+            d, "test_data_set_0", "input_%d.pb" % idx))
+    outs = sess.run(None, feeds)
+    for idx, (o, v) in enumerate(zip(sess.get_outputs(), outs)):
+        onnx.save_tensor(numpy_helper.from_array(v, o.name), os.path.join(
+            d, "test_data_set_0", "output_%d.pb" % idx))
+
+
 def check_with_ort(path, m):
     try:
         import onnxruntime as ort
@@ -251,6 +366,18 @@ def main():
               location="external.bin", size_threshold=0)
     onnx.checker.check_model(path)
     check_with_ort(path, m)
+    try:
+        import onnxruntime  # noqa: F401
+        nodes = os.path.join(out, "node")
+        for name, m in {"attention-3d": attention_3d(),
+                        "attention-4d": attention_4d(),
+                        "rope-3d": rope_3d(), "rope-4d": rope_4d(),
+                        "matmul-nbits-sym": matmul_nbits(False),
+                        "matmul-nbits-asym": matmul_nbits(True)}.items():
+            onnx.checker.check_model(m, full_check=True)
+            write_node_test(nodes, name, m)
+    except ImportError:
+        print("onnxruntime not installed: node tests not regenerated")
     for name, fn in {"unsupported": unsupported,
                      "custom-domain": custom_domain, "dynamic": dynamic,
                      "old-opset": old_opset}.items():

@@ -1,8 +1,14 @@
 #!/usr/bin/env bash
 # Exports an HF checkpoint directory to ONNX with the onnxruntime-genai model
-# builder (fp32, CPU), the form `llm-compile model.onnx` accepts.
+# builder (CPU), the form `llm-compile model.onnx` accepts.
 #
+#   [PRECISION=int4] [EXTRA_OPTIONS="accuracy_level=0"] \
 #   scripts/oracle/export_genai.sh CHECKPOINT_DIR OUT_DIR [TOKENIZER_DIR]
+#
+# PRECISION (default fp32) is the builder's -p; int4 gives MatMulNBits
+# weights (and, for tied embeddings, GatherBlockQuantized). EXTRA_OPTIONS
+# are the builder's --extra_options key=value pairs; accuracy_level=0 keeps
+# ONNX Runtime's MatMulNBits from rounding activations to int8.
 #
 # The builder needs tokenizer files next to the checkpoint; TOKENIZER_DIR
 # (default: the checkpoint itself) supplies tokenizer*.json when the
@@ -20,6 +26,7 @@ for f in "$tok"/tokenizer*.json; do
 done
 mkdir -p "$out"
 "$VENV/bin/python" -m onnxruntime_genai.models.builder \
-  -i "$tmp" -o "$out" -p fp32 -e cpu -c "$tmp/cache" >"$tmp/log" 2>&1 \
+  -i "$tmp" -o "$out" -p "${PRECISION:-fp32}" -e cpu -c "$tmp/cache" \
+  ${EXTRA_OPTIONS:+--extra_options $EXTRA_OPTIONS} >"$tmp/log" 2>&1 \
   || { cat "$tmp/log" >&2; exit 1; }
 echo "exported $src to $out"

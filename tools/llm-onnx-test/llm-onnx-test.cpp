@@ -13,6 +13,8 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "dialects/LLM/IR/LLMDialect.h"
+#include "dialects/LLM/IR/LLMQuant.h"
 #include "frontends/onnx/Importer.h"
 #include "frontends/onnx/ONNXModel.h"
 #include "tools/llm-run/Runner.h"
@@ -27,6 +29,7 @@
 #include "llvm/Support/raw_ostream.h"
 
 #include <cmath>
+#include <cstring>
 #include <limits>
 
 using namespace mlir;
@@ -47,6 +50,51 @@ static llvm::cl::opt<bool> printIR("print-ir",
 
 namespace {
 enum class Verdict { Pass = 0, Fail = 1, Unsupported = 2 };
+
+/// Lays out the `llm.weight`s the import left (all initializers are
+/// inlined, so only MatMulNBits' quantized ones) in a weights blob, the way
+/// llm-compile's packer does: quantized ones as the model transcodes them.
+llvm::Expected<std::vector<uint8_t>> packWeights(ModuleOp module,
+                                                 const ONNXModel &model) {
+  std::vector<uint8_t> blob;
+  std::vector<float> values;
+  Builder b(module.getContext());
+  llvm::Error error = llvm::Error::success();
+  module.walk([&](llm::WeightOp op) {
+    if (error)
+      return;
+    int64_t offset = (int64_t(blob.size()) + 63) / 64 * 64;
+    int64_t bytes = op.getStorageBytes();
+    blob.resize(offset + bytes);
+    op.setOffsetAttr(b.getI64IntegerAttr(offset));
+    auto type = op.getResult().getType();
+    llvm::MutableArrayRef<uint8_t> out(blob.data() + offset, bytes);
+    if (auto quant = op.getQuantAttr()) {
+      llvm::Expected<bool> direct =
+          model.readPacked(op.getName(), quant, type.getDimSize(0),
+                           type.getDimSize(1), out);
+      if (!direct) {
+        error = direct.takeError();
+        return;
+      }
+      if (*direct)
+        return;
+    }
+    values.resize(type.getNumElements());
+    if ((error = model.readAsF32(op.getName(), values)))
+      return;
+    if (auto quant = op.getQuantAttr()) {
+      llm::QuantLayout layout = llm::getQuantLayout(
+          quant, type.getDimSize(0), type.getDimSize(1));
+      llm::quantizeRTN(quant, layout, values.data(), out.data());
+    } else {
+      std::memcpy(out.data(), values.data(), bytes);
+    }
+  });
+  if (error)
+    return std::move(error);
+  return blob;
+}
 
 int report(Verdict v, const llvm::Twine &why = "") {
   static const char *names[] = {"PASS", "FAIL", "UNSUPPORTED"};
@@ -285,8 +333,11 @@ int runTest() {
         return report(Verdict::Unsupported, llvm::toString(h.takeError()));
       inputs.push_back(std::move(*h));
     }
+    llvm::Expected<std::vector<uint8_t>> weights = packWeights(**module, **model);
+    if (!weights)
+      return report(Verdict::Fail, llvm::toString(weights.takeError()));
     llvm::Expected<std::vector<HostTensor>> outputs =
-        runFunction(**module, "main", inputs);
+        runFunction(**module, "main", inputs, *weights);
     if (!outputs)
       return report(Verdict::Fail, "run: " + llvm::toString(outputs.takeError()));
     for (auto [k, file] : llvm::enumerate(outFiles)) {
