@@ -12,6 +12,7 @@
 #include "frontends/onnx/MatMulNBits.h"
 
 #include "frontends/onnx/ProtoReader.h"
+#include "frontends/safetensors/Convert.h"
 
 #include "llvm/ADT/STLExtras.h"
 #include "llvm/ADT/bit.h"
@@ -1097,29 +1098,6 @@ llvm::Expected<bool> ONNXModel::readPacked(StringRef name,
 // Conversions
 //===----------------------------------------------------------------------===//
 
-static float halfToFloat(uint16_t h) {
-  uint32_t sign = uint32_t(h & 0x8000) << 16;
-  uint32_t exponent = (h >> 10) & 0x1f;
-  uint32_t mantissa = h & 0x3ff;
-  uint32_t bits;
-  if (exponent == 0x1f) {
-    bits = sign | 0x7f800000u | (mantissa << 13);
-  } else if (exponent != 0) {
-    bits = sign | ((exponent + 112) << 23) | (mantissa << 13);
-  } else if (mantissa == 0) {
-    bits = sign;
-  } else {
-    int shift = 0;
-    while ((mantissa & 0x400) == 0) {
-      mantissa <<= 1;
-      ++shift;
-    }
-    mantissa &= 0x3ff;
-    bits = sign | (uint32_t(113 - shift) << 23) | (mantissa << 13);
-  }
-  return llvm::bit_cast<float>(bits);
-}
-
 bool isConvertibleToF32(DataType type) {
   return type == DataType::Float || type == DataType::Float16 ||
          type == DataType::BFloat16 || type == DataType::Double;
@@ -1147,12 +1125,11 @@ Error readAsF32(const ONNXTensor &tensor, llvm::MutableArrayRef<float> out) {
     break;
   case DataType::Float16:
     for (size_t i = 0; i < count; ++i)
-      out[i] = halfToFloat(endian::read16le(src + 2 * i));
+      out[i] = frugal::safetensors::halfToFloat(endian::read16le(src + 2 * i));
     break;
   case DataType::BFloat16:
     for (size_t i = 0; i < count; ++i)
-      out[i] =
-          llvm::bit_cast<float>(uint32_t(endian::read16le(src + 2 * i)) << 16);
+      out[i] = frugal::safetensors::bfloat16ToFloat(endian::read16le(src + 2 * i));
     break;
   case DataType::Double:
     for (size_t i = 0; i < count; ++i)
