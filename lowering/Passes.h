@@ -9,6 +9,7 @@
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
@@ -31,6 +32,9 @@ namespace llm {
 struct CPUPipelineOptions {
   /// f32 lanes per vector register (16 for AVX-512, 8 for AVX2).
   int64_t vectorWidth = 16;
+  /// Decode kernel of symmetric 8- and 4-bit quantized matmuls (vnni or
+  /// fma); vnni falls back to fma on hosts without AVX-512 VNNI.
+  std::string quantKernel = "vnni";
   /// Lower scf.parallel loops to OpenMP.
   bool openmp = true;
 };

@@ -10,6 +10,7 @@
 #include "mlir/Dialect/MemRef/Transforms/Passes.h"
 #include "mlir/Pass/PassRegistry.h"
 #include "mlir/Transforms/Passes.h"
+#include "llvm/TargetParser/Host.h"
 
 using namespace mlir;
 
@@ -17,6 +18,12 @@ void mlir::llm::buildLLMToLLVMCPUPipeline(OpPassManager &pm,
                                           const CPUPipelineOptions &options) {
   ConvertLLMToKernelsOptions kernelOptions;
   kernelOptions.vectorWidth = options.vectorWidth;
+  kernelOptions.quantKernel = options.quantKernel;
+  // The VNNI kernel calls vpdpbusd: hosts without AVX-512 VNNI keep the f32
+  // one.
+  if (kernelOptions.quantKernel == "vnni" &&
+      !llvm::sys::getHostCPUFeatures().lookup("avx512vnni"))
+    kernelOptions.quantKernel = "fma";
   pm.addPass(createConvertLLMToKernels(kernelOptions));
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
@@ -47,6 +54,11 @@ struct CPUPipelineCLOptions
   Option<int64_t> vectorWidth{*this, "vector-width",
                               llvm::cl::desc("f32 lanes per vector"),
                               llvm::cl::init(16)};
+  Option<std::string> quantKernel{
+      *this, "quant-kernel",
+      llvm::cl::desc("Decode kernel of symmetric 8- and 4-bit quantized matmuls "
+                     "(vnni or fma)"),
+      llvm::cl::init("vnni")};
   Option<bool> openmp{*this, "openmp",
                       llvm::cl::desc("Lower parallel loops to OpenMP"),
                       llvm::cl::init(true)};
@@ -62,6 +74,7 @@ void mlir::llm::registerLLMLoweringPipelines() {
         llm::CPUPipelineOptions options;
         options.vectorWidth = cl.vectorWidth;
         options.openmp = cl.openmp;
+        options.quantKernel = cl.quantKernel;
         llm::buildLLMToLLVMCPUPipeline(pm, options);
       });
 }

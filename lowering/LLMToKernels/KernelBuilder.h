@@ -13,6 +13,7 @@
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
@@ -21,6 +22,7 @@
 #include "mlir/Transforms/DialectConversion.h"
 
 #include <functional>
+#include <string>
 
 namespace mlir {
 namespace llm {
@@ -33,6 +35,10 @@ constexpr llvm::StringLiteral kQuantizedWeightAttr = "llm.quantized_weight";
 /// Options shared by all kernel generators.
 struct KernelOptions {
   int64_t vectorWidth = 16;
+  /// Decode (one activation row) kernel of symmetric 8- and 4-bit quantized
+  /// matmuls: "vnni" quantizes the activations to int8 and accumulates with
+  /// AVX-512 VNNI dot products; "fma" converts the codes to f32.
+  std::string quantKernel = "vnni";
 };
 
 using BodyBuilder = llvm::function_ref<void(OpBuilder &, Location, ValueRange)>;

@@ -197,7 +197,8 @@ struct ConvertLLMToKernelsPass
 
     ConversionTarget target(*ctx);
     target.addIllegalDialect<LLMDialect>();
-    target.addLegalDialect<arith::ArithDialect, math::MathDialect,
+    target.addLegalDialect<arith::ArithDialect, LLVM::LLVMDialect,
+                           math::MathDialect,
                            memref::MemRefDialect, scf::SCFDialect,
                            vector::VectorDialect>();
     target.addLegalOp<ModuleOp, UnrealizedConversionCastOp>();
@@ -215,6 +216,12 @@ struct ConvertLLMToKernelsPass
     populateCallOpTypeConversionPattern(patterns, converter);
     kernels::KernelOptions options;
     options.vectorWidth = vectorWidth;
+    options.quantKernel = quantKernel;
+    if (quantKernel != "vnni" && quantKernel != "fma") {
+      module.emitError("quant-kernel must be vnni or fma, got '")
+          << quantKernel << "'";
+      return signalPassFailure();
+    }
     populateLLMToKernelsPatterns(converter, patterns, options);
     if (failed(applyPartialConversion(module, target, std::move(patterns))))
       return signalPassFailure();

@@ -248,13 +248,238 @@ Value loadCodes(OpBuilder &b, Location loc, Value codes, Value n, Value k,
   return arith::UIToFPOp::create(b, loc, f32x16, q);
 }
 
+/// Whether the VNNI decode kernel applies: symmetric 8- or 4-bit codes,
+/// groups of a multiple of 32 and K a multiple of 64 (one vpdpbusd covers 64
+/// codes, so its 16 i32 lanes never mix two groups).
+bool useVnniKernel(QuantAttr quant, const QuantLayout &layout, int64_t k,
+                   const KernelOptions &options) {
+  return options.quantKernel == "vnni" &&
+         quant.getScheme() == QuantScheme::symmetric &&
+         (quant.getBits() == 8 || quant.getBits() == 4) &&
+         layout.group % 32 == 0 && k % 64 == 0;
+}
+
+/// Weight rows per VNNI iteration: their 16 accumulators are reduced
+/// together (a 16x16 transpose-add) into one vector of 16 outputs.
+constexpr int64_t kVnniRowBlock = 16;
+
+/// Decode (one activation row `r`) with AVX-512 VNNI. The row is quantized
+/// once per call, per weight group, to int8 codes qa with scale
+/// max|x| / 127; each weight row's codes as u8 with an offset (8-bit: +128,
+/// by xor 0x80; 4-bit: the stored +8) are multiplied with qa by vpdpbusd
+/// into 16 i32 lanes of 4 codes each. The offset adds offset * (sum of the
+/// lane's 4 qa), precomputed per call and subtracted by starting each dot
+/// product from its negation. The i32 lanes are converted to f32 and scaled
+/// by (weight scale * activation scale) of their group.
+///
+/// 4-bit: 32 bytes hold 64 codes, element 2j in the low nibble of byte j.
+/// Unpacked as [low nibbles of bytes 0-15, high nibbles of bytes 0-15, the
+/// same for bytes 16-31], every 32 elements keep their own 8 lanes; qa is
+/// stored in that order (per 32 elements: the even ones, then the odd ones).
+void buildVnniDecode(OpBuilder &b, Location loc, Value a, Value r, Value c,
+                     Value codes, Value scales, const QuantLayout &layout,
+                     int64_t n, int64_t k, unsigned bits) {
+  int64_t group = layout.group, chunks = k / 64;
+  int offset = bits == 8 ? 128 : 8;
+  auto i8x64 = VectorType::get({64}, b.getI8Type());
+  auto i32x16 = VectorType::get({16}, b.getI32Type());
+  auto f32x16 = VectorType::get({16}, b.getF32Type());
+  auto i8x16 = VectorType::get({16}, b.getI8Type());
+  auto f32x4 = VectorType::get({4}, b.getF32Type());
+  Value qa = memref::AllocaOp::create(b, loc, MemRefType::get({k}, b.getI8Type()));
+  Value negCorr = memref::AllocaOp::create(
+      b, loc, MemRefType::get({chunks * 16}, b.getI32Type()));
+  // Activation scale per lane of 4 codes.
+  Value aScale = memref::AllocaOp::create(
+      b, loc, MemRefType::get({k / 4}, b.getF32Type()));
+  auto i8Splat = [&](OpBuilder &ob, Location l, int v) -> Value {
+    return arith::ConstantOp::create(
+        ob, l, DenseElementsAttr::get(i8x64, ob.getI8IntegerAttr(v)));
+  };
+  auto dot = [&](OpBuilder &ob, Location l, Value acc, Value u8, Value s8) {
+    return LLVM::CallIntrinsicOp::create(
+               ob, l, i32x16, ob.getStringAttr("llvm.x86.avx512.vpdpbusd.512"),
+               ValueRange{acc, u8, s8})
+        .getResult(0);
+  };
+
+  // Quantize the activation row, one group at a time.
+  forLoop(b, loc, cIdx(b, loc, 0), cIdx(b, loc, layout.groupsPerRow), 1,
+          [&](OpBuilder &gb, Location l, Value gi) {
+            Value base = arith::MulIOp::create(gb, l, gi, cIdx(gb, l, group));
+            SmallVector<Value> xs, ks;
+            Value amax = vector::BroadcastOp::create(gb, l, f32x16, cF32(gb, l, 0.0f));
+            for (int64_t ch = 0; ch < group / 16; ++ch) {
+              ks.push_back(arith::AddIOp::create(gb, l, base, cIdx(gb, l, ch * 16)));
+              xs.push_back(loadVec(gb, l, 16, a, {r, ks.back()}));
+              amax = arith::MaximumFOp::create(gb, l, amax,
+                                               math::AbsFOp::create(gb, l, xs.back()));
+            }
+            Value m = vector::ReductionOp::create(gb, l, vector::CombiningKind::MAXIMUMF,
+                                                  amax);
+            Value scale = arith::DivFOp::create(gb, l, m, cF32(gb, l, 127.0f));
+            Value positive = arith::CmpFOp::create(gb, l, arith::CmpFPredicate::OGT,
+                                                   m, cF32(gb, l, 0.0f));
+            Value inv = arith::SelectOp::create(
+                gb, l, positive,
+                arith::DivFOp::create(gb, l, cF32(gb, l, 127.0f), m),
+                cF32(gb, l, 0.0f));
+            Value invV = vector::BroadcastOp::create(gb, l, f32x16, inv);
+            Value scaleV = vector::BroadcastOp::create(gb, l, f32x4, scale);
+            SmallVector<Value> qs;
+            for (int64_t ch = 0; ch < group / 16; ++ch) {
+              Value y = math::RoundEvenOp::create(
+                  gb, l, arith::MulFOp::create(gb, l, xs[ch], invV));
+              qs.push_back(arith::TruncIOp::create(
+                  gb, l, i8x16,
+                  arith::FPToSIOp::create(gb, l, i32x16, y)));
+              if (bits == 8)
+                vector::StoreOp::create(gb, l, qs[ch], qa, ValueRange{ks[ch]});
+              else if (ch % 2 == 1) {
+                SmallVector<int64_t> evenOdd;
+                for (int64_t i = 0; i < 32; ++i)
+                  evenOdd.push_back(i < 16 ? 2 * i : 2 * (i - 16) + 1);
+                Value q = vector::ShuffleOp::create(gb, l, qs[ch - 1], qs[ch],
+                                                    evenOdd);
+                vector::StoreOp::create(gb, l, q, qa, ValueRange{ks[ch - 1]});
+              }
+              Value lane = arith::DivUIOp::create(gb, l, ks[ch], cIdx(gb, l, 4));
+              vector::StoreOp::create(gb, l, scaleV, aScale, ValueRange{lane});
+            }
+          });
+  // -offset * (sum of each lane's 4 codes).
+  forLoop(b, loc, cIdx(b, loc, 0), cIdx(b, loc, chunks), 1,
+          [&](OpBuilder &cb, Location l, Value ci) {
+            Value k0 = arith::MulIOp::create(cb, l, ci, cIdx(cb, l, 64));
+            Value q = vector::LoadOp::create(cb, l, i8x64, qa, ValueRange{k0});
+            Value zero = arith::ConstantOp::create(
+                cb, l, DenseElementsAttr::get(i32x16, cb.getI32IntegerAttr(0)));
+            Value corr = dot(cb, l, zero, i8Splat(cb, l, offset), q);
+            Value lane = arith::MulIOp::create(cb, l, ci, cIdx(cb, l, 16));
+            vector::StoreOp::create(cb, l, arith::SubIOp::create(cb, l, zero, corr),
+                                    negCorr, ValueRange{lane});
+          });
+
+  auto micro = [&](OpBuilder &ob, Location l, Value n0, int64_t nb) {
+    SmallVector<Value> cols;
+    for (int64_t j = 0; j < nb; ++j)
+      cols.push_back(j == 0 ? n0
+                            : arith::AddIOp::create(ob, l, n0, cIdx(ob, l, j))
+                                  .getResult());
+    Value zero = vector::BroadcastOp::create(ob, l, f32x16, cF32(ob, l, 0.0f));
+    SmallVector<Value> inits(nb, zero);
+    auto loop = scf::ForOp::create(
+        ob, l, cIdx(ob, l, 0), cIdx(ob, l, chunks), cIdx(ob, l, 1), inits,
+        [&](OpBuilder &lb, Location ll, Value ci, ValueRange accs) {
+          Value k0 = arith::MulIOp::create(lb, ll, ci, cIdx(lb, ll, 64));
+          Value lane = arith::MulIOp::create(lb, ll, ci, cIdx(lb, ll, 16));
+          Value q = vector::LoadOp::create(lb, ll, i8x64, qa, ValueRange{k0});
+          Value nc = vector::LoadOp::create(lb, ll, i32x16, negCorr, ValueRange{lane});
+          Value as = vector::LoadOp::create(lb, ll, f32x16, aScale, ValueRange{lane});
+          Value flip = i8Splat(lb, ll, 0x80);
+          Value byte0 = arith::DivUIOp::create(lb, ll, k0, cIdx(lb, ll, 2));
+          auto i8x32 = VectorType::get({32}, lb.getI8Type());
+          auto splat32 = [&](int v) -> Value {
+            return arith::ConstantOp::create(
+                lb, ll, DenseElementsAttr::get(i8x32, lb.getI8IntegerAttr(v)));
+          };
+          Value lowMask = splat32(0x0F), four = splat32(4);
+          SmallVector<int64_t> nibbleOrder;
+          for (int64_t half = 0; half < 2; ++half)
+            for (int64_t src = 0; src < 2; ++src)
+              for (int64_t i = 0; i < 16; ++i)
+                nibbleOrder.push_back(src * 32 + half * 16 + i);
+          Value g0 = arith::DivUIOp::create(lb, ll, k0, cIdx(lb, ll, group));
+          SmallVector<Value> next;
+          for (int64_t j = 0; j < nb; ++j) {
+            Value u;
+            if (bits == 8) {
+              Value w = vector::LoadOp::create(lb, ll, i8x64, codes,
+                                               ValueRange{cols[j], k0});
+              u = arith::XOrIOp::create(lb, ll, w, flip);
+            } else {
+              Value w = vector::LoadOp::create(lb, ll, i8x32, codes,
+                                               ValueRange{cols[j], byte0});
+              Value lo = arith::AndIOp::create(lb, ll, w, lowMask);
+              Value hi = arith::ShRUIOp::create(lb, ll, w, four);
+              u = vector::ShuffleOp::create(lb, ll, lo, hi, nibbleOrder);
+            }
+            Value d = arith::SIToFPOp::create(lb, ll, f32x16, dot(lb, ll, nc, u, q));
+            Value ws;
+            if (group == 32) {
+              // Lanes 0-7 are group g0, lanes 8-15 group g0 + 1.
+              Value h = vector::LoadOp::create(
+                  lb, ll, VectorType::get({2}, lb.getF16Type()), scales,
+                  ValueRange{cols[j], g0});
+              Value f = arith::ExtFOp::create(
+                  lb, ll, VectorType::get({2}, lb.getF32Type()), h);
+              SmallVector<int64_t> mask(16);
+              for (int64_t i = 0; i < 16; ++i)
+                mask[i] = i / 8;
+              ws = vector::ShuffleOp::create(lb, ll, f, f, mask);
+            } else {
+              Value h = memref::LoadOp::create(lb, ll, scales, ValueRange{cols[j], g0});
+              ws = vector::BroadcastOp::create(
+                  lb, ll, f32x16, arith::ExtFOp::create(lb, ll, lb.getF32Type(), h));
+            }
+            Value s = arith::MulFOp::create(lb, ll, ws, as);
+            next.push_back(vector::FMAOp::create(lb, ll, d, s, accs[j]));
+          }
+          scf::YieldOp::create(lb, ll, next);
+        });
+    if (nb == kVnniRowBlock) {
+      // Reduce the 16 rows together: each level adds the two halves of
+      // every row's lanes, packing two vectors' rows into one, until lane j
+      // holds the sum of row j.
+      SmallVector<Value> parts(loop.getResults().begin(), loop.getResults().end());
+      for (int64_t width = 16; width > 1; width /= 2) {
+        int64_t h = width / 2, rowsPer = 16 / width;
+        SmallVector<int64_t> lo, hi;
+        for (int64_t src = 0; src < 2; ++src)
+          for (int64_t row = 0; row < rowsPer; ++row)
+            for (int64_t i = 0; i < h; ++i) {
+              lo.push_back(src * 16 + row * width + i);
+              hi.push_back(src * 16 + row * width + h + i);
+            }
+        SmallVector<Value> next;
+        for (size_t p = 0; p < parts.size(); p += 2) {
+          Value x = vector::ShuffleOp::create(ob, l, parts[p], parts[p + 1], lo);
+          Value y = vector::ShuffleOp::create(ob, l, parts[p], parts[p + 1], hi);
+          next.push_back(arith::AddFOp::create(ob, l, x, y));
+        }
+        parts = next;
+      }
+      vector::StoreOp::create(ob, l, parts[0], c, ValueRange{r, n0});
+      return;
+    }
+    for (int64_t j = 0; j < nb; ++j) {
+      Value sum = vector::ReductionOp::create(ob, l, vector::CombiningKind::ADD,
+                                              loop.getResult(j));
+      memref::StoreOp::create(ob, l, sum, c, ValueRange{r, cols[j]});
+    }
+  };
+
+  int64_t blocks = n / kVnniRowBlock;
+  if (blocks > 0)
+    parallelLoop(b, loc, cIdx(b, loc, 0), cIdx(b, loc, blocks),
+                 [&](OpBuilder &pb, Location l, Value blk) {
+                   micro(pb, l,
+                         arith::MulIOp::create(pb, l, blk, cIdx(pb, l, kVnniRowBlock)),
+                         kVnniRowBlock);
+                 });
+  forLoop(b, loc, cIdx(b, loc, blocks * kVnniRowBlock), cIdx(b, loc, n), 1,
+          [&](OpBuilder &pb, Location l, Value n0) { micro(pb, l, n0, 1); });
+}
+
 /// C[R, N] = A[R, K] * dequant(W)^T for a weight stored as `quant` (see
 /// dialects/LLM/IR/LLMQuant.h). Per group, the codes of `nb` weight rows
 /// are converted to f32 and multiplied with the activations into group
 /// accumulators, which are then scaled (and offset by min * sum(x)) into
 /// per-row accumulators; one horizontal sum per output at the end.
+/// A single activation row takes the VNNI kernel where useVnniKernel says.
 void buildQuantizedMatmul(OpBuilder &b, Location loc, ValueRange args,
-                          QuantAttr quant, int64_t n, int64_t k) {
+                          QuantAttr quant, int64_t n, int64_t k,
+                          const KernelOptions &options) {
   Value a = collapseToRows(b, loc, args[0]);
   Value bytes = args[1];
   Value c = collapseToRows(b, loc, args[2]);
@@ -318,23 +543,44 @@ void buildQuantizedMatmul(OpBuilder &b, Location loc, ValueRange args,
     }
   };
 
-  int64_t blocks = n / kColBlock;
-  if (blocks > 0)
-    parallelLoop(b, loc, cIdx(b, loc, 0), cIdx(b, loc, blocks),
-                 [&](OpBuilder &pb, Location l, Value blk) {
-                   Value n0 = arith::MulIOp::create(pb, l, blk, cIdx(pb, l, kColBlock));
-                   forLoop(pb, l, cIdx(pb, l, 0), rows, 1,
-                           [&](OpBuilder &fb, Location fl, Value r) {
-                             micro(fb, fl, r, n0, kColBlock);
-                           });
-                 });
-  forLoop(b, loc, cIdx(b, loc, blocks * kColBlock), cIdx(b, loc, n), 1,
-          [&](OpBuilder &pb, Location l, Value n0) {
-            forLoop(pb, l, cIdx(pb, l, 0), rows, 1,
-                    [&](OpBuilder &fb, Location fl, Value r) {
-                      micro(fb, fl, r, n0, 1);
-                    });
-          });
+  auto fmaPath = [&](OpBuilder &b, Location loc) {
+    int64_t blocks = n / kColBlock;
+    if (blocks > 0)
+      parallelLoop(b, loc, cIdx(b, loc, 0), cIdx(b, loc, blocks),
+                   [&](OpBuilder &pb, Location l, Value blk) {
+                     Value n0 = arith::MulIOp::create(pb, l, blk, cIdx(pb, l, kColBlock));
+                     forLoop(pb, l, cIdx(pb, l, 0), rows, 1,
+                             [&](OpBuilder &fb, Location fl, Value r) {
+                               micro(fb, fl, r, n0, kColBlock);
+                             });
+                   });
+    forLoop(b, loc, cIdx(b, loc, blocks * kColBlock), cIdx(b, loc, n), 1,
+            [&](OpBuilder &pb, Location l, Value n0) {
+              forLoop(pb, l, cIdx(pb, l, 0), rows, 1,
+                      [&](OpBuilder &fb, Location fl, Value r) {
+                        micro(fb, fl, r, n0, 1);
+                      });
+            });
+  };
+  if (!useVnniKernel(quant, layout, k, options)) {
+    fmaPath(b, loc);
+    return;
+  }
+  // Decode (one row) takes the VNNI kernel; prefill keeps the f32 one,
+  // whose weight loads serve every row of a block.
+  Value single = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, rows,
+                                       cIdx(b, loc, 1));
+  scf::IfOp::create(
+      b, loc, single,
+      [&](OpBuilder &tb, Location l) {
+        buildVnniDecode(tb, l, a, cIdx(tb, l, 0), c, codes, scales, layout, n, k,
+                        quant.getBits());
+        scf::YieldOp::create(tb, l);
+      },
+      [&](OpBuilder &eb, Location l) {
+        fmaPath(eb, l);
+        scf::YieldOp::create(eb, l);
+      });
 }
 
 struct MatmulToKernel : public KernelPattern<MatmulOp> {
@@ -355,6 +601,7 @@ struct MatmulToKernel : public KernelPattern<MatmulOp> {
     std::string name = "__llm_matmul_q" + std::to_string(quant.getBits()) + "g" +
                        std::to_string(layout.group) +
                        (quant.getScheme() == QuantScheme::asymmetric ? "a" : "s") +
+                       (useVnniKernel(quant, layout, k, options) ? "v" : "") +
                        mangle(TypeRange{adaptor.getLhs().getType()}) + "_" +
                        std::to_string(n) + "x" + std::to_string(k);
     SmallVector<Value> dyn;
@@ -363,7 +610,7 @@ struct MatmulToKernel : public KernelPattern<MatmulOp> {
         dyn.push_back(dimOf(rewriter, op.getLoc(), adaptor.getLhs(), i));
     emitKernelCall(rewriter, op, name, {adaptor.getLhs(), bytes}, resultType,
                    dyn, [&](OpBuilder &b, Location loc, ValueRange args) {
-                     buildQuantizedMatmul(b, loc, args, quant, n, k);
+                     buildQuantizedMatmul(b, loc, args, quant, n, k, options);
                    });
     return success();
   }

@@ -334,6 +334,7 @@ llvm::Error frugal::compileModel(const CompileOptions &options) {
   llm::CPUPipelineOptions pipelineOptions;
   pipelineOptions.vectorWidth = options.vectorWidth;
   pipelineOptions.openmp = options.openmp;
+  pipelineOptions.quantKernel = options.quantKernel;
   llm::buildLLMToLLVMCPUPipeline(pm, pipelineOptions);
   if (failed(pm.run(*module)))
     return makeError("lowering " + options.input + " failed");

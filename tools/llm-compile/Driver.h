@@ -31,6 +31,8 @@ struct CompileOptions {
   /// f32 lanes per vector register.
   int64_t vectorWidth = 16;
   bool openmp = true;
+  /// Decode kernel of symmetric 8- and 4-bit quantized matmuls (vnni or fma).
+  std::string quantKernel = "vnni";
   /// Weight quantization (llm-quantize): 0 keeps f32, else 4 or 8 bits.
   unsigned quantBits = 0;
   unsigned quantGroup = 32;

@@ -34,6 +34,11 @@ static cl::opt<int64_t> maxContext(
 static cl::opt<int64_t> vectorWidth("vector-width",
                                     cl::desc("f32 lanes per vector"),
                                     cl::init(16));
+static cl::opt<std::string> quantKernel(
+    "quant-kernel",
+    cl::desc("Decode kernel of symmetric 8- and 4-bit quantized matmuls: vnni "
+             "(int8 activations, AVX-512 VNNI) or fma"),
+    cl::init("vnni"));
 static cl::opt<bool> noOpenMP("no-openmp",
                               cl::desc("Run on one thread (no OpenMP)"));
 static cl::opt<std::string> quantize(
@@ -65,6 +70,7 @@ int main(int argc, char **argv) {
   options.maxContext = maxContext;
   options.vectorWidth = vectorWidth;
   options.openmp = !noOpenMP;
+  options.quantKernel = quantKernel;
   options.progress = !quiet;
   if (quantize == "int8" || quantize == "int4") {
     options.quantBits = quantize == "int8" ? 8 : 4;

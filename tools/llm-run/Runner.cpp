@@ -140,6 +140,7 @@ frugal::runFunction(ModuleOp module, llvm::StringRef entry,
   llm::CPUPipelineOptions pipeline;
   pipeline.vectorWidth = options.vectorWidth;
   pipeline.openmp = options.openmp;
+  pipeline.quantKernel = options.quantKernel;
   llm::buildLLMToLLVMCPUPipeline(pm, pipeline);
   if (failed(pm.run(module)))
     return makeError("lowering failed");

@@ -46,6 +46,8 @@ struct HostTensor {
 struct RunOptions {
   int64_t vectorWidth = 16;
   bool openmp = true;
+  /// Decode kernel of symmetric 8- and 4-bit quantized matmuls (vnni or fma).
+  std::string quantKernel = "vnni";
 };
 
 /// Lowers `module` in place, JIT-compiles it and runs `entry` on `inputs`.

@@ -43,12 +43,13 @@ protected:
 
   std::vector<HostTensor> run(const std::string &source,
                               const std::vector<HostTensor> &inputs,
-                              const std::vector<uint8_t> &weights = {}) {
+                              const std::vector<uint8_t> &weights = {},
+                              const RunOptions &options = {}) {
     auto module = parseSourceString<ModuleOp>(source, &context);
     EXPECT_TRUE(module) << source;
     if (!module)
       return {};
-    auto result = runFunction(*module, "main", inputs, weights);
+    auto result = runFunction(*module, "main", inputs, weights, options);
     if (!result) {
       ADD_FAILURE() << llvm::toString(result.takeError());
       return {};
@@ -452,6 +453,69 @@ TEST_F(KernelTest, QuantizedMatmulMatchesDequantizedReference) {
         SCOPED_TRACE(attr);
         expectNear(out[0].toVector<float>(), want, 1e-4f);
       }
+}
+
+// The VNNI decode kernel (symmetric 8- and 4-bit weights, one activation row)
+// quantizes the activations per group to int8 with scale max|x| / 127, so
+// each product x * w is off by at most |w| * scale / 2 (round to nearest)
+// and an output by at most sum over groups of (max|x| / 254) * sum |w|:
+// that bound, plus f32 rounding relative to sum |x| * |w|, is the tolerance.
+// The f32 kernel (quant-kernel=fma) stays exact on the same row. Groups of
+// 32 (two groups per 64-code dot product), 64 and 128; 8-row blocks plus a
+// remainder of 3 output channels.
+TEST_F(KernelTest, VnniQuantizedDecodeMatchesDequantizedReference) {
+  const int64_t n = 19, k = 256;
+  for (unsigned bits : {8u, 4u})
+  for (unsigned group : {32u, 64u, 128u})
+    for (std::string kernel : {"vnni", "fma"}) {
+      auto quant = llm::QuantAttr::get(&context, bits, group,
+                                       llm::QuantScheme::symmetric);
+      llm::QuantLayout layout = llm::getQuantLayout(quant, n, k);
+      std::vector<float> w = random(n * k), x = random(k, 3.0f);
+      x[5] = 0.0f;
+      std::fill(x.begin() + group, x.begin() + 2 * group, 0.0f); // max|x| = 0
+      std::vector<uint8_t> blob(layout.totalBytes);
+      llm::quantizeRTN(quant, layout, w.data(), blob.data());
+      std::vector<float> deq(n * k);
+      llm::dequantize(quant, layout, blob.data(), deq.data());
+      std::string attr;
+      llvm::raw_string_ostream(attr) << quant;
+      std::string shortForm = attr.substr(attr.find('<'));
+      std::string ks = std::to_string(k), ns = std::to_string(n);
+      RunOptions options;
+      options.quantKernel = kernel;
+      auto out = run(R"(
+        func.func @main(%x: tensor<1x)" + ks + R"(xf32>) -> tensor<1x)" + ns + R"(xf32> {
+          %w = llm.weight "w" quant )" + shortForm + R"( at 0 : tensor<)" + ns + "x" + ks + R"(xf32>
+          %y = llm.matmul %x, %w transpose_b : tensor<1x)" + ks + R"(xf32>, tensor<)" + ns + "x" + ks + R"(xf32> -> tensor<1x)" + ns + R"(xf32>
+          return %y : tensor<1x)" + ns + R"(xf32>
+        })", {f32({1, k}, x)}, blob, options);
+      ASSERT_EQ(out.size(), 1u) << attr;
+      std::vector<float> got = out[0].toVector<float>();
+      ASSERT_EQ(got.size(), size_t(n));
+      for (int64_t j = 0; j < n; ++j) {
+        double want = 0, magnitude = 0, bound = 0;
+        for (int64_t g = 0; g < k / group; ++g) {
+          double amax = 0, wabs = 0;
+          for (int64_t kk = g * group; kk < (g + 1) * group; ++kk) {
+            want += double(x[kk]) * deq[j * k + kk];
+            magnitude += std::fabs(double(x[kk]) * deq[j * k + kk]);
+            amax = std::max(amax, std::fabs(double(x[kk])));
+            wabs += std::fabs(double(deq[j * k + kk]));
+          }
+          bound += amax / 254.0 * wabs;
+        }
+        double tol = 1e-5 * magnitude + 1e-6;
+        if (kernel == "vnni")
+          tol += bound;
+        EXPECT_NEAR(got[j], want, tol)
+            << attr << " " << kernel << " output " << j << " (sum |x*w| "
+            << magnitude << ", quantization bound " << bound << ")";
+        // The activation error is real but small: well under 2% of the
+        // magnitude for these random rows.
+        EXPECT_LT(std::fabs(got[j] - want), 0.02 * magnitude) << attr;
+      }
+    }
 }
 
 // llm-fuse-attention must not change what the program computes: the
