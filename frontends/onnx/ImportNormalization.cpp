@@ -137,12 +137,12 @@ Error OpImporter::softmax() {
   return Error::success();
 }
 
-Error OpImporter::layerNorm() {
+Expected<RankedTensorType> OpImporter::lastAxisNormInput(StringRef what) {
   Expected<RankedTensorType> t = gi.typeOf(0);
   if (!t)
     return t.takeError();
-  if (Error e = requireFloat(*t, "LayerNormalization"))
-    return e;
+  if (Error e = requireFloat(*t, what))
+    return std::move(e);
   Expected<int64_t> axis =
       gi.normalizeAxis(gi.attrInt("axis", -1), t->getRank(), "axis");
   if (!axis)
@@ -151,6 +151,13 @@ Error OpImporter::layerNorm() {
     return err(llvm::formatv("normalizing from axis {0} is not supported "
                              "(only the last axis)",
                              gi.attrInt("axis", -1)));
+  return t;
+}
+
+Error OpImporter::layerNorm() {
+  Expected<RankedTensorType> t = lastAxisNormInput("LayerNormalization");
+  if (!t)
+    return t.takeError();
   for (size_t i = 1; i < node().outputs.size(); ++i)
     if (!node().outputs[i].empty())
       return err("the Mean and InvStdDev outputs are not supported");
@@ -185,19 +192,9 @@ Error OpImporter::layerNorm() {
 }
 
 Error OpImporter::rmsNorm() {
-  Expected<RankedTensorType> t = gi.typeOf(0);
+  Expected<RankedTensorType> t = lastAxisNormInput("RMSNormalization");
   if (!t)
     return t.takeError();
-  if (Error e = requireFloat(*t, "RMSNormalization"))
-    return e;
-  Expected<int64_t> axis =
-      gi.normalizeAxis(gi.attrInt("axis", -1), t->getRank(), "axis");
-  if (!axis)
-    return axis.takeError();
-  if (*axis != t->getRank() - 1)
-    return err(llvm::formatv("normalizing from axis {0} is not supported "
-                             "(only the last axis)",
-                             gi.attrInt("axis", -1)));
   Expected<RankedTensorType> st = gi.typeOf(1);
   if (!st)
     return st.takeError();

@@ -41,6 +41,9 @@ private:
   llvm::Error err(const llvm::Twine &msg) { return gi.nodeError(msg); }
   /// Fails unless input `i` is an f32 runtime tensor (llm ops are float).
   llvm::Error requireFloat(mlir::RankedTensorType t, llvm::StringRef what);
+  /// The type of input 0 of a normalization over its `axis` attribute,
+  /// which must be the last axis of an f32 tensor.
+  llvm::Expected<mlir::RankedTensorType> lastAxisNormInput(llvm::StringRef what);
 
   llvm::Error binary(llvm::StringRef op);
   llvm::Error compare(llvm::StringRef op);
