@@ -126,7 +126,7 @@ Error OpImporter::compare(StringRef op) {
           .Default(llm::ComparePredicate::ge);
   const KnownTensor *x = gi.known(0), *y = gi.known(1);
   if (x && y) {
-    auto ff = [pred](double a, double c) -> double {
+    auto holds = [pred](auto a, auto c) -> bool {
       switch (pred) {
       case llm::ComparePredicate::eq:
         return a == c;
@@ -140,20 +140,8 @@ Error OpImporter::compare(StringRef op) {
         return a >= c;
       }
     };
-    auto fi = [pred](int64_t a, int64_t c) -> int64_t {
-      switch (pred) {
-      case llm::ComparePredicate::eq:
-        return a == c;
-      case llm::ComparePredicate::lt:
-        return a < c;
-      case llm::ComparePredicate::le:
-        return a <= c;
-      case llm::ComparePredicate::gt:
-        return a > c;
-      default:
-        return a >= c;
-      }
-    };
+    auto ff = [&](double a, double c) -> double { return holds(a, c); };
+    auto fi = [&](int64_t a, int64_t c) -> int64_t { return holds(a, c); };
     if (auto shape = broadcastShapes(x->shape, y->shape))
       if (Error e = foldLimit(*shape))
         return e;
