@@ -8,6 +8,7 @@
 #define FRUGAL_LOWERING_PASSES_H
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/ControlFlow/IR/ControlFlowOps.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/Math/IR/Math.h"
@@ -32,7 +33,7 @@ namespace llm {
 struct CPUPipelineOptions {
   /// f32 lanes per vector register (16 for AVX-512, 8 for AVX2).
   int64_t vectorWidth = 16;
-  /// Decode kernel of symmetric 8- and 4-bit quantized matmuls (vnni or
+  /// Decode kernel of 8- and 4-bit quantized matmuls (vnni or
   /// fma); vnni falls back to fma on hosts without AVX-512 VNNI.
   std::string quantKernel = "vnni";
   /// Lower scf.parallel loops to OpenMP.

@@ -32,13 +32,13 @@ def ConvertLLMToKernels : Pass<"convert-llm-to-kernels", "::mlir::ModuleOp"> {
     Option<"vectorWidth", "vector-width", "int64_t", /*default=*/"16",
            "f32 lanes per vector register used by the kernels">,
     Option<"quantKernel", "quant-kernel", "std::string", /*default=*/"\"vnni\"",
-           "Decode kernel of symmetric 8- and 4-bit quantized matmuls: vnni (int8 "
+           "Decode kernel of 8- and 4-bit quantized matmuls: vnni (int8 "
            "activations, AVX-512 VNNI dot products) or fma (codes converted "
            "to f32)">
   ];
   let dependentDialects = [
-    "::mlir::arith::ArithDialect", "::mlir::func::FuncDialect",
-    "::mlir::LLVM::LLVMDialect",
+    "::mlir::arith::ArithDialect", "::mlir::cf::ControlFlowDialect",
+    "::mlir::func::FuncDialect", "::mlir::LLVM::LLVMDialect",
     "::mlir::math::MathDialect", "::mlir::memref::MemRefDialect",
     "::mlir::scf::SCFDialect", "::mlir::vector::VectorDialect"
   ];

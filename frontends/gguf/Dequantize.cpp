@@ -8,6 +8,10 @@
 //                                                   x[j+16] = d*((qs[j]>>4)-8)
 //   Q4_1  (32 elems, 20 B): d, m, u8 qs[16]         x[j] = d*(qs[j]&15)+m,
 //                                                   x[j+16] = d*(qs[j]>>4)+m
+//   Q5_0  (32 elems, 22 B): d, u32 qh, u8 qs[16]    five-bit q: the nibble
+//        of qs as in Q4_0 plus bit j of qh as bit 4 of element j;
+//        x = d*(q-16)
+//   Q5_1  (32 elems, 24 B): d, m, u32 qh, u8 qs[16] x = d*q + m, q as Q5_0
 //   Q4_K (256 elems, 144 B): d, dmin, u8 scales[12], u8 qs[128]; eight
 //        sub-blocks of 32 with 6-bit scale sc and min mn packed in `scales`:
 //        x = d*sc*q - dmin*mn. Each 64 elements use 32 bytes of qs: low
@@ -25,6 +29,25 @@
 #include <cstring>
 
 namespace frugal::gguf {
+
+void q4KScaleMin(int j, const uint8_t *q, uint8_t &sc, uint8_t &mn) {
+  if (j < 4) {
+    sc = q[j] & 63;
+    mn = q[j + 4] & 63;
+  } else {
+    sc = uint8_t((q[j + 4] & 0x0F) | ((q[j - 4] >> 6) << 4));
+    mn = uint8_t((q[j + 4] >> 4) | ((q[j] >> 6) << 4));
+  }
+}
+
+void q5Codes(const uint8_t *qh, const uint8_t *qs, uint8_t *q) {
+  uint32_t high = uint32_t(qh[0]) | uint32_t(qh[1]) << 8 |
+                  uint32_t(qh[2]) << 16 | uint32_t(qh[3]) << 24;
+  for (int j = 0; j < 16; ++j) {
+    q[j] = uint8_t((qs[j] & 0x0F) | (((high >> j) & 1) << 4));
+    q[j + 16] = uint8_t((qs[j] >> 4) | (((high >> (j + 16)) & 1) << 4));
+  }
+}
 
 namespace {
 
@@ -58,17 +81,13 @@ void dequantQ4_1(const uint8_t *b, float *y) {
   }
 }
 
-/// Scale and min of sub-block j (0..7) from Q4_K's 12 packed bytes: j < 4
-/// keeps 6 bits in bytes j and j+4; j >= 4 takes 4 low bits from byte j+4
-/// and 2 high bits from the top of bytes j-4 (scale) and j (min).
-void scaleMinK4(int j, const uint8_t *q, uint8_t &sc, uint8_t &mn) {
-  if (j < 4) {
-    sc = q[j] & 63;
-    mn = q[j + 4] & 63;
-  } else {
-    sc = uint8_t((q[j + 4] & 0x0F) | ((q[j - 4] >> 6) << 4));
-    mn = uint8_t((q[j + 4] >> 4) | ((q[j] >> 6) << 4));
-  }
+void dequantQ5(const uint8_t *b, float *y, bool withMin) {
+  float d = loadHalf(b), m = withMin ? loadHalf(b + 2) : 0.0f;
+  const uint8_t *qh = b + (withMin ? 4 : 2);
+  uint8_t q[32];
+  q5Codes(qh, qh + 4, q);
+  for (int j = 0; j < 32; ++j)
+    y[j] = withMin ? d * float(q[j]) + m : d * float(int(q[j]) - 16);
 }
 
 void dequantQ4_K(const uint8_t *b, float *y) {
@@ -77,9 +96,9 @@ void dequantQ4_K(const uint8_t *b, float *y) {
   const uint8_t *q = b + 16;
   for (int j = 0, is = 0; j < 256; j += 64, is += 2, q += 32) {
     uint8_t sc, mn;
-    scaleMinK4(is, scales, sc, mn);
+    q4KScaleMin(is, scales, sc, mn);
     float d1 = d * sc, m1 = dmin * mn;
-    scaleMinK4(is + 1, scales, sc, mn);
+    q4KScaleMin(is + 1, scales, sc, mn);
     float d2 = d * sc, m2 = dmin * mn;
     for (int l = 0; l < 32; ++l)
       y[j + l] = d1 * float(q[l] & 0x0F) - m1;
@@ -118,8 +137,8 @@ llvm::Error dequantizeToF32(uint32_t type, const uint8_t *data,
         llvm::inconvertibleErrorCode(),
         "cannot convert ggml type " +
             (traits ? std::string(traits->name) : std::to_string(type)) +
-            " to f32 (supported: F32, F16, BF16, Q8_0, Q4_0, Q4_1, Q4_K, "
-            "Q6_K)");
+            " to f32 (supported: F32, F16, BF16, Q8_0, Q4_0, Q4_1, Q5_0, "
+            "Q5_1, Q4_K, Q6_K)");
   if (numElements % traits->blockSize != 0)
     return llvm::createStringError(
         llvm::inconvertibleErrorCode(),
@@ -151,6 +170,11 @@ llvm::Error dequantizeToF32(uint32_t type, const uint8_t *data,
   case kGGMLQ4_1:
     for (uint64_t i = 0; i < blocks; ++i)
       dequantQ4_1(data + i * bs, out + i * be);
+    break;
+  case kGGMLQ5_0:
+  case kGGMLQ5_1:
+    for (uint64_t i = 0; i < blocks; ++i)
+      dequantQ5(data + i * bs, out + i * be, type == kGGMLQ5_1);
     break;
   case kGGMLQ4_K:
     for (uint64_t i = 0; i < blocks; ++i)

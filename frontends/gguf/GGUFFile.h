@@ -111,7 +111,7 @@ struct GGMLTypeTraits {
   uint32_t blockSize;
   uint32_t blockBytes;
   /// Whether dequantizeToF32 handles it (F32, F16, BF16, Q8_0, Q4_0, Q4_1,
-  /// Q4_K, Q6_K). Other known types open but do not convert.
+  /// Q5_0, Q5_1, Q4_K, Q6_K). Other known types open but do not convert.
   bool toF32;
 };
 
@@ -178,6 +178,17 @@ private:
 /// f32. Scalar reference code written from ggml's block layouts.
 llvm::Error dequantizeToF32(uint32_t type, const uint8_t *data,
                             uint64_t numElements, float *out);
+
+/// Six-bit scale `sc` and min `mn` of sub-block j (0..7) from the 12 packed
+/// `scales` bytes of a Q4_K block: j < 4 keeps 6 bits in bytes j and j+4;
+/// j >= 4 takes 4 low bits from byte j+4 and 2 high bits from the top of
+/// bytes j-4 (scale) and j (min).
+void q4KScaleMin(int j, const uint8_t *scales, uint8_t &sc, uint8_t &mn);
+
+/// The 32 five-bit codes (0..31, in element order) of a Q5_0/Q5_1 block
+/// from its 4 `qh` bytes (bit j is bit 4 of element j) and 16 `qs` bytes
+/// (element j in the low nibble of qs[j], element j+16 in the high one).
+void q5Codes(const uint8_t *qh, const uint8_t *qs, uint8_t *q);
 
 } // namespace frugal::gguf
 

@@ -5,9 +5,10 @@
 // llm IR:
 //  - GGUFSource: the tensors under HF names (blk.N.attn_q.weight →
 //    model.layers.N.self_attn.q_proj.weight, ...), converted to f32 on
-//    request (F32, F16, BF16, and Q8_0/Q4_0/Q4_1/Q4_K/Q6_K dequantized), or,
-//    for Q8_0/Q4_0/Q4_1 matmul weights, transcoded into #llm.quant's packed
-//    layout (keepGGUFQuantization marks them, readPacked writes them).
+//    request (F32, F16, BF16, and Q8_0/Q4_0/Q4_1/Q5_0/Q5_1/Q4_K/Q6_K
+//    dequantized), or, for matmul weights of those quantized types,
+//    transcoded into #llm.quant's packed layout (keepGGUFQuantization marks
+//    them, readPacked writes them; see Transcode.cpp).
 //  - loadGGUFConfig: a ModelConfig from `general.architecture` (llama or
 //    qwen2) and the `{arch}.*` keys.
 //  - importGGUFTokenizer: the vocabulary from `tokenizer.ggml.*`, byte-level
@@ -57,7 +58,7 @@ public:
   /// Converts or dequantizes to f32.
   llvm::Error readAsF32(llvm::StringRef name,
                         llvm::MutableArrayRef<float> out) const override;
-  /// Q8_0, Q4_0 and Q4_1 tensors transcoded losslessly into the layout of
+  /// Quantized tensors transcoded into the layout of
   /// quantAttrForGGMLType(type); false for other types or another `quant`.
   llvm::Expected<bool> readPacked(llvm::StringRef name,
                                   mlir::llm::QuantAttr quant, int64_t rows,
@@ -84,23 +85,26 @@ llvm::Expected<safetensors::ModelConfig> loadGGUFConfig(const GGUFFile &file);
 llvm::Expected<std::optional<safetensors::TokenizerData>>
 importGGUFTokenizer(const GGUFFile &file);
 
-/// The #llm.quant that stores ggml `type` exactly: Q8_0 → <8, 32,
-/// symmetric>, Q4_0 → <4, 32, symmetric>, Q4_1 → <4, 32, asymmetric>; null
-/// for any other type.
+/// The #llm.quant that stores ggml `type`: Q8_0 and Q5_0 → <8, 32,
+/// symmetric>, Q5_1 → <8, 32, asymmetric>, Q4_0 → <4, 32, symmetric>, Q4_1
+/// and Q4_K → <4, 32, asymmetric>, Q6_K → <8, 16, symmetric>; null for any
+/// other type.
 mlir::llm::QuantAttr quantAttrForGGMLType(mlir::MLIRContext *context,
                                           uint32_t type);
 
 /// Rearranges a row-major [rows, cols] tensor of ggml `type` blocks (`data`)
 /// into the packed layout of `quant` (dialects/LLM/IR/LLMQuant.h), which must
-/// be quantAttrForGGMLType(type); `out` is exactly its totalBytes. Lossless:
-/// mlir::llm::dequantize of the result equals dequantizeToF32 of `data`.
+/// be quantAttrForGGMLType(type); `out` is exactly its totalBytes.
+/// mlir::llm::dequantize of the result equals dequantizeToF32 of `data` bit
+/// for bit, except for Q4_K and Q6_K, whose sub-block scales (and Q4_K's
+/// mins) are rounded to f16. Fails on a scale beyond f16's range.
 llvm::Error transcodeGGMLToQuant(uint32_t type, const uint8_t *data,
                                  int64_t rows, int64_t cols,
                                  mlir::llm::QuantAttr quant,
                                  llvm::MutableArrayRef<uint8_t> out);
 
 /// Gives the matmul weights (rhs of a transpose_b llm.matmul) that `source`
-/// stores as Q8_0, Q4_0 or Q4_1 their exact #llm.quant, so the packer
+/// stores in a quantized type their #llm.quant, so the packer
 /// transcodes them instead of expanding them to f32. A weight also read by
 /// something else (a tied embedding) is split: the other users keep an f32
 /// copy. Returns how many weights it quantized.

@@ -248,15 +248,16 @@ Value loadCodes(OpBuilder &b, Location loc, Value codes, Value n, Value k,
   return arith::UIToFPOp::create(b, loc, f32x16, q);
 }
 
-/// Whether the VNNI decode kernel applies: symmetric 8- or 4-bit codes,
-/// groups of a multiple of 32 and K a multiple of 64 (one vpdpbusd covers 64
-/// codes, so its 16 i32 lanes never mix two groups).
+/// Whether the VNNI decode kernel applies: 8- or 4-bit codes of either
+/// scheme, K a multiple of 64 (one vpdpbusd covers 64 codes), and groups of
+/// a multiple of 32, or 16 for 8-bit codes, so that each of the 16 i32 lanes
+/// (4 codes) stays inside one group. 4-bit codes are unpacked per 32.
 bool useVnniKernel(QuantAttr quant, const QuantLayout &layout, int64_t k,
                    const KernelOptions &options) {
-  return options.quantKernel == "vnni" &&
-         quant.getScheme() == QuantScheme::symmetric &&
-         (quant.getBits() == 8 || quant.getBits() == 4) &&
-         layout.group % 32 == 0 && k % 64 == 0;
+  unsigned bits = quant.getBits();
+  return options.quantKernel == "vnni" && (bits == 8 || bits == 4) &&
+         (layout.group % 32 == 0 || (bits == 8 && layout.group == 16)) &&
+         k % 64 == 0;
 }
 
 /// Weight rows per VNNI iteration: their 16 accumulators are reduced
@@ -265,33 +266,50 @@ constexpr int64_t kVnniRowBlock = 16;
 
 /// Decode (one activation row `r`) with AVX-512 VNNI. The row is quantized
 /// once per call, per weight group, to int8 codes qa with scale
-/// max|x| / 127; each weight row's codes as u8 with an offset (8-bit: +128,
-/// by xor 0x80; 4-bit: the stored +8) are multiplied with qa by vpdpbusd
-/// into 16 i32 lanes of 4 codes each. The offset adds offset * (sum of the
-/// lane's 4 qa), precomputed per call and subtracted by starting each dot
-/// product from its negation. The i32 lanes are converted to f32 and scaled
-/// by (weight scale * activation scale) of their group.
+/// max|x| / 127; each weight row's codes as u8 are multiplied with qa by
+/// vpdpbusd into 16 i32 lanes of 4 codes each. Symmetric codes carry an
+/// offset (8-bit: +128, by xor 0x80; 4-bit: the stored +8) that adds
+/// offset * (sum of the lane's 4 qa), precomputed per call and subtracted
+/// by starting each dot product from its negation; asymmetric codes are
+/// unsigned already. The i32 lanes are converted to f32 and scaled by
+/// (weight scale * activation scale) of their group. Asymmetric weights add
+/// min * sum(x) per group with the exact f32 sums of the activation groups,
+/// computed once per call: after the K loop, each row's mins (one f16 per
+/// group, contiguous) times those sums, 16 groups per FMA, join the row's
+/// accumulator before its horizontal sum.
 ///
 /// 4-bit: 32 bytes hold 64 codes, element 2j in the low nibble of byte j.
 /// Unpacked as [low nibbles of bytes 0-15, high nibbles of bytes 0-15, the
 /// same for bytes 16-31], every 32 elements keep their own 8 lanes; qa is
 /// stored in that order (per 32 elements: the even ones, then the odd ones).
 void buildVnniDecode(OpBuilder &b, Location loc, Value a, Value r, Value c,
-                     Value codes, Value scales, const QuantLayout &layout,
-                     int64_t n, int64_t k, unsigned bits) {
+                     Value codes, Value scales, Value mins,
+                     const QuantLayout &layout, int64_t n, int64_t k,
+                     unsigned bits) {
   int64_t group = layout.group, chunks = k / 64;
-  int offset = bits == 8 ? 128 : 8;
+  bool asymmetric = static_cast<bool>(mins);
+  int offset = asymmetric ? 0 : bits == 8 ? 128 : 8;
   auto i8x64 = VectorType::get({64}, b.getI8Type());
   auto i32x16 = VectorType::get({16}, b.getI32Type());
   auto f32x16 = VectorType::get({16}, b.getF32Type());
   auto i8x16 = VectorType::get({16}, b.getI8Type());
   auto f32x4 = VectorType::get({4}, b.getF32Type());
   Value qa = memref::AllocaOp::create(b, loc, MemRefType::get({k}, b.getI8Type()));
-  Value negCorr = memref::AllocaOp::create(
-      b, loc, MemRefType::get({chunks * 16}, b.getI32Type()));
+  Value negCorr = offset != 0 ? memref::AllocaOp::create(
+                                  b, loc,
+                                  MemRefType::get({chunks * 16}, b.getI32Type()))
+                                  .getResult()
+                            : Value();
   // Activation scale per lane of 4 codes.
   Value aScale = memref::AllocaOp::create(
       b, loc, MemRefType::get({k / 4}, b.getF32Type()));
+  // Asymmetric: the activation sum of each group.
+  int64_t groups = layout.groupsPerRow;
+  Value groupSums =
+      asymmetric ? memref::AllocaOp::create(
+                       b, loc, MemRefType::get({groups}, b.getF32Type()))
+                       .getResult()
+                 : Value();
   auto i8Splat = [&](OpBuilder &ob, Location l, int v) -> Value {
     return arith::ConstantOp::create(
         ob, l, DenseElementsAttr::get(i8x64, ob.getI8IntegerAttr(v)));
@@ -308,13 +326,22 @@ void buildVnniDecode(OpBuilder &b, Location loc, Value a, Value r, Value c,
           [&](OpBuilder &gb, Location l, Value gi) {
             Value base = arith::MulIOp::create(gb, l, gi, cIdx(gb, l, group));
             SmallVector<Value> xs, ks;
-            Value amax = vector::BroadcastOp::create(gb, l, f32x16, cF32(gb, l, 0.0f));
+            Value zeros = vector::BroadcastOp::create(gb, l, f32x16, cF32(gb, l, 0.0f));
+            Value amax = zeros, xsum = zeros;
             for (int64_t ch = 0; ch < group / 16; ++ch) {
               ks.push_back(arith::AddIOp::create(gb, l, base, cIdx(gb, l, ch * 16)));
               xs.push_back(loadVec(gb, l, 16, a, {r, ks.back()}));
               amax = arith::MaximumFOp::create(gb, l, amax,
                                                math::AbsFOp::create(gb, l, xs.back()));
+              if (asymmetric)
+                xsum = arith::AddFOp::create(gb, l, xsum, xs.back());
             }
+            if (asymmetric)
+              memref::StoreOp::create(
+                  gb, l,
+                  vector::ReductionOp::create(gb, l, vector::CombiningKind::ADD,
+                                              xsum),
+                  groupSums, ValueRange{gi});
             Value m = vector::ReductionOp::create(gb, l, vector::CombiningKind::MAXIMUMF,
                                                   amax);
             Value scale = arith::DivFOp::create(gb, l, m, cF32(gb, l, 127.0f));
@@ -348,17 +375,18 @@ void buildVnniDecode(OpBuilder &b, Location loc, Value a, Value r, Value c,
             }
           });
   // -offset * (sum of each lane's 4 codes).
-  forLoop(b, loc, cIdx(b, loc, 0), cIdx(b, loc, chunks), 1,
-          [&](OpBuilder &cb, Location l, Value ci) {
-            Value k0 = arith::MulIOp::create(cb, l, ci, cIdx(cb, l, 64));
-            Value q = vector::LoadOp::create(cb, l, i8x64, qa, ValueRange{k0});
-            Value zero = arith::ConstantOp::create(
-                cb, l, DenseElementsAttr::get(i32x16, cb.getI32IntegerAttr(0)));
-            Value corr = dot(cb, l, zero, i8Splat(cb, l, offset), q);
-            Value lane = arith::MulIOp::create(cb, l, ci, cIdx(cb, l, 16));
-            vector::StoreOp::create(cb, l, arith::SubIOp::create(cb, l, zero, corr),
-                                    negCorr, ValueRange{lane});
-          });
+  auto correction = [&](OpBuilder &cb, Location l, Value ci) {
+    Value k0 = arith::MulIOp::create(cb, l, ci, cIdx(cb, l, 64));
+    Value q = vector::LoadOp::create(cb, l, i8x64, qa, ValueRange{k0});
+    Value zero = arith::ConstantOp::create(
+        cb, l, DenseElementsAttr::get(i32x16, cb.getI32IntegerAttr(0)));
+    Value corr = dot(cb, l, zero, i8Splat(cb, l, offset), q);
+    Value lane = arith::MulIOp::create(cb, l, ci, cIdx(cb, l, 16));
+    vector::StoreOp::create(cb, l, arith::SubIOp::create(cb, l, zero, corr),
+                            negCorr, ValueRange{lane});
+  };
+  if (offset != 0)
+    forLoop(b, loc, cIdx(b, loc, 0), cIdx(b, loc, chunks), 1, correction);
 
   auto micro = [&](OpBuilder &ob, Location l, Value n0, int64_t nb) {
     SmallVector<Value> cols;
@@ -374,7 +402,15 @@ void buildVnniDecode(OpBuilder &b, Location loc, Value a, Value r, Value c,
           Value k0 = arith::MulIOp::create(lb, ll, ci, cIdx(lb, ll, 64));
           Value lane = arith::MulIOp::create(lb, ll, ci, cIdx(lb, ll, 16));
           Value q = vector::LoadOp::create(lb, ll, i8x64, qa, ValueRange{k0});
-          Value nc = vector::LoadOp::create(lb, ll, i32x16, negCorr, ValueRange{lane});
+          Value nc = offset != 0
+                         ? vector::LoadOp::create(lb, ll, i32x16, negCorr,
+                                                  ValueRange{lane})
+                               .getResult()
+                         : arith::ConstantOp::create(
+                               lb, ll,
+                               DenseElementsAttr::get(i32x16,
+                                                      lb.getI32IntegerAttr(0)))
+                               .getResult();
           Value as = vector::LoadOp::create(lb, ll, f32x16, aScale, ValueRange{lane});
           Value flip = i8Splat(lb, ll, 0x80);
           Value byte0 = arith::DivUIOp::create(lb, ll, k0, cIdx(lb, ll, 2));
@@ -390,13 +426,34 @@ void buildVnniDecode(OpBuilder &b, Location loc, Value a, Value r, Value c,
               for (int64_t i = 0; i < 16; ++i)
                 nibbleOrder.push_back(src * 32 + half * 16 + i);
           Value g0 = arith::DivUIOp::create(lb, ll, k0, cIdx(lb, ll, group));
+          // The f32 scales of row `col` spread over the 16 lanes.
+          auto spread = [&](Value params, Value col) -> Value {
+            if (group >= 64) {
+              Value h = memref::LoadOp::create(lb, ll, params, ValueRange{col, g0});
+              return vector::BroadcastOp::create(
+                  lb, ll, f32x16,
+                  arith::ExtFOp::create(lb, ll, lb.getF32Type(), h));
+            }
+            // 64 / group groups per dot product, 16 / that lanes each.
+            int64_t perChunk = 64 / group;
+            Value h = vector::LoadOp::create(
+                lb, ll, VectorType::get({perChunk}, lb.getF16Type()), params,
+                ValueRange{col, g0});
+            Value f = arith::ExtFOp::create(
+                lb, ll, VectorType::get({perChunk}, lb.getF32Type()), h);
+            SmallVector<int64_t> mask(16);
+            for (int64_t i = 0; i < 16; ++i)
+              mask[i] = i / (16 / perChunk);
+            return vector::ShuffleOp::create(lb, ll, f, f, mask);
+          };
           SmallVector<Value> next;
           for (int64_t j = 0; j < nb; ++j) {
             Value u;
             if (bits == 8) {
-              Value w = vector::LoadOp::create(lb, ll, i8x64, codes,
-                                               ValueRange{cols[j], k0});
-              u = arith::XOrIOp::create(lb, ll, w, flip);
+              u = vector::LoadOp::create(lb, ll, i8x64, codes,
+                                         ValueRange{cols[j], k0});
+              if (!asymmetric)
+                u = arith::XOrIOp::create(lb, ll, u, flip);
             } else {
               Value w = vector::LoadOp::create(lb, ll, i8x32, codes,
                                                ValueRange{cols[j], byte0});
@@ -405,33 +462,45 @@ void buildVnniDecode(OpBuilder &b, Location loc, Value a, Value r, Value c,
               u = vector::ShuffleOp::create(lb, ll, lo, hi, nibbleOrder);
             }
             Value d = arith::SIToFPOp::create(lb, ll, f32x16, dot(lb, ll, nc, u, q));
-            Value ws;
-            if (group == 32) {
-              // Lanes 0-7 are group g0, lanes 8-15 group g0 + 1.
-              Value h = vector::LoadOp::create(
-                  lb, ll, VectorType::get({2}, lb.getF16Type()), scales,
-                  ValueRange{cols[j], g0});
-              Value f = arith::ExtFOp::create(
-                  lb, ll, VectorType::get({2}, lb.getF32Type()), h);
-              SmallVector<int64_t> mask(16);
-              for (int64_t i = 0; i < 16; ++i)
-                mask[i] = i / 8;
-              ws = vector::ShuffleOp::create(lb, ll, f, f, mask);
-            } else {
-              Value h = memref::LoadOp::create(lb, ll, scales, ValueRange{cols[j], g0});
-              ws = vector::BroadcastOp::create(
-                  lb, ll, f32x16, arith::ExtFOp::create(lb, ll, lb.getF32Type(), h));
-            }
-            Value s = arith::MulFOp::create(lb, ll, ws, as);
+            Value s = arith::MulFOp::create(lb, ll, spread(scales, cols[j]), as);
             next.push_back(vector::FMAOp::create(lb, ll, d, s, accs[j]));
           }
           scf::YieldOp::create(lb, ll, next);
         });
+    SmallVector<Value> results(loop.getResults().begin(), loop.getResults().end());
+    if (asymmetric) {
+      // + sum over groups of min * (activation sum): 16 groups at a time,
+      // then the remaining ones in the low lanes.
+      auto minTerm = [&](Value acc, Value col, int64_t g0,
+                         int64_t width) -> Value {
+        Value h = vector::LoadOp::create(
+            ob, l, VectorType::get({width}, ob.getF16Type()), mins,
+            ValueRange{col, cIdx(ob, l, g0)});
+        auto fType = VectorType::get({width}, ob.getF32Type());
+        Value m = arith::ExtFOp::create(ob, l, fType, h);
+        Value xs = vector::LoadOp::create(ob, l, fType, groupSums,
+                                          ValueRange{cIdx(ob, l, g0)});
+        if (width == 16)
+          return vector::FMAOp::create(ob, l, m, xs, acc).getResult();
+        Value p = vector::InsertStridedSliceOp::create(
+            ob, l, arith::MulFOp::create(ob, l, m, xs),
+            vector::BroadcastOp::create(ob, l, f32x16, cF32(ob, l, 0.0f)),
+            ArrayRef<int64_t>{0}, ArrayRef<int64_t>{1});
+        return arith::AddFOp::create(ob, l, acc, p).getResult();
+      };
+      for (int64_t j = 0; j < nb; ++j) {
+        int64_t g0 = 0;
+        for (; g0 + 16 <= groups; g0 += 16)
+          results[j] = minTerm(results[j], cols[j], g0, 16);
+        if (g0 < groups)
+          results[j] = minTerm(results[j], cols[j], g0, groups - g0);
+      }
+    }
     if (nb == kVnniRowBlock) {
       // Reduce the 16 rows together: each level adds the two halves of
       // every row's lanes, packing two vectors' rows into one, until lane j
       // holds the sum of row j.
-      SmallVector<Value> parts(loop.getResults().begin(), loop.getResults().end());
+      SmallVector<Value> parts = results;
       for (int64_t width = 16; width > 1; width /= 2) {
         int64_t h = width / 2, rowsPer = 16 / width;
         SmallVector<int64_t> lo, hi;
@@ -454,7 +523,7 @@ void buildVnniDecode(OpBuilder &b, Location loc, Value a, Value r, Value c,
     }
     for (int64_t j = 0; j < nb; ++j) {
       Value sum = vector::ReductionOp::create(ob, l, vector::CombiningKind::ADD,
-                                              loop.getResult(j));
+                                              results[j]);
       memref::StoreOp::create(ob, l, sum, c, ValueRange{r, cols[j]});
     }
   };
@@ -472,10 +541,12 @@ void buildVnniDecode(OpBuilder &b, Location loc, Value a, Value r, Value c,
 }
 
 /// C[R, N] = A[R, K] * dequant(W)^T for a weight stored as `quant` (see
-/// dialects/LLM/IR/LLMQuant.h). Per group, the codes of `nb` weight rows
-/// are converted to f32 and multiplied with the activations into group
-/// accumulators, which are then scaled (and offset by min * sum(x)) into
-/// per-row accumulators; one horizontal sum per output at the end.
+/// dialects/LLM/IR/LLMQuant.h). One activation row: per group, the codes of
+/// `nb` weight rows are converted to f32 and multiplied with the
+/// activations into group accumulators, which are then scaled (and offset
+/// by min * sum(x)) into per-row accumulators; one horizontal sum per output
+/// at the end. Blocks of kRowBlock activation rows dequantize the weights
+/// once for all of them (blockMicro).
 /// A single activation row takes the VNNI kernel where useVnniKernel says.
 void buildQuantizedMatmul(OpBuilder &b, Location loc, ValueRange args,
                           QuantAttr quant, int64_t n, int64_t k,
@@ -543,13 +614,80 @@ void buildQuantizedMatmul(OpBuilder &b, Location loc, ValueRange args,
     }
   };
 
+  // Several activation rows (prefill): each group of the `nb` weight rows
+  // is dequantized once (scale * q (+ min), 16 codes at a time) and
+  // multiplied with `rb` activation rows into rb * nb accumulators, so the
+  // conversion cost is shared by the rows.
+  auto blockMicro = [&](OpBuilder &ob, Location l, Value r0, Value n0,
+                        int64_t rb, int64_t nb) {
+    auto offset = [&](Value base, int64_t i) -> Value {
+      return i == 0 ? base
+                    : arith::AddIOp::create(ob, l, base, cIdx(ob, l, i))
+                          .getResult();
+    };
+    SmallVector<Value> rs, cols;
+    for (int64_t i = 0; i < rb; ++i)
+      rs.push_back(offset(r0, i));
+    for (int64_t j = 0; j < nb; ++j)
+      cols.push_back(offset(n0, j));
+    Value zero = vector::BroadcastOp::create(ob, l, f32x16, cF32(ob, l, 0.0f));
+    SmallVector<Value> inits(rb * nb, zero);
+    auto groups = scf::ForOp::create(
+        ob, l, cIdx(ob, l, 0), cIdx(ob, l, layout.groupsPerRow), cIdx(ob, l, 1),
+        inits, [&](OpBuilder &gb, Location gl, Value gi, ValueRange accs) {
+          Value base = arith::MulIOp::create(gb, gl, gi, cIdx(gb, gl, group));
+          auto param = [&](Value memref, Value col) -> Value {
+            Value h = memref::LoadOp::create(gb, gl, memref, ValueRange{col, gi});
+            Value f = arith::ExtFOp::create(gb, gl, gb.getF32Type(), h);
+            return vector::BroadcastOp::create(gb, gl, f32x16, f);
+          };
+          SmallVector<Value> ws, ms;
+          for (int64_t j = 0; j < nb; ++j) {
+            ws.push_back(param(scales, cols[j]));
+            ms.push_back(asymmetric ? param(mins, cols[j]) : Value());
+          }
+          SmallVector<Value> next(accs.begin(), accs.end());
+          for (int64_t ch = 0; ch < chunks; ++ch) {
+            Value kk = arith::AddIOp::create(gb, gl, base, cIdx(gb, gl, ch * 16));
+            SmallVector<Value> wv, xv;
+            for (int64_t j = 0; j < nb; ++j) {
+              Value q = loadCodes(gb, gl, codes, cols[j], kk, quant);
+              wv.push_back(asymmetric
+                               ? vector::FMAOp::create(gb, gl, q, ws[j], ms[j])
+                                     .getResult()
+                               : arith::MulFOp::create(gb, gl, q, ws[j])
+                                     .getResult());
+            }
+            for (int64_t i = 0; i < rb; ++i)
+              xv.push_back(loadVec(gb, gl, 16, a, {rs[i], kk}));
+            for (int64_t i = 0; i < rb; ++i)
+              for (int64_t j = 0; j < nb; ++j)
+                next[i * nb + j] =
+                    vector::FMAOp::create(gb, gl, xv[i], wv[j], next[i * nb + j]);
+          }
+          scf::YieldOp::create(gb, gl, next);
+        });
+    for (int64_t i = 0; i < rb; ++i)
+      for (int64_t j = 0; j < nb; ++j) {
+        Value sum = vector::ReductionOp::create(
+            ob, l, vector::CombiningKind::ADD, groups.getResult(i * nb + j));
+        memref::StoreOp::create(ob, l, sum, c, ValueRange{rs[i], cols[j]});
+      }
+  };
+
   auto fmaPath = [&](OpBuilder &b, Location loc) {
     int64_t blocks = n / kColBlock;
+    Value rRem = arith::RemUIOp::create(b, loc, rows, cIdx(b, loc, kRowBlock));
+    Value rFull = arith::SubIOp::create(b, loc, rows, rRem);
     if (blocks > 0)
       parallelLoop(b, loc, cIdx(b, loc, 0), cIdx(b, loc, blocks),
                    [&](OpBuilder &pb, Location l, Value blk) {
                      Value n0 = arith::MulIOp::create(pb, l, blk, cIdx(pb, l, kColBlock));
-                     forLoop(pb, l, cIdx(pb, l, 0), rows, 1,
+                     forLoop(pb, l, cIdx(pb, l, 0), rFull, kRowBlock,
+                             [&](OpBuilder &fb, Location fl, Value r0) {
+                               blockMicro(fb, fl, r0, n0, kRowBlock, kColBlock);
+                             });
+                     forLoop(pb, l, rFull, rows, 1,
                              [&](OpBuilder &fb, Location fl, Value r) {
                                micro(fb, fl, r, n0, kColBlock);
                              });
@@ -573,8 +711,8 @@ void buildQuantizedMatmul(OpBuilder &b, Location loc, ValueRange args,
   scf::IfOp::create(
       b, loc, single,
       [&](OpBuilder &tb, Location l) {
-        buildVnniDecode(tb, l, a, cIdx(tb, l, 0), c, codes, scales, layout, n, k,
-                        quant.getBits());
+        buildVnniDecode(tb, l, a, cIdx(tb, l, 0), c, codes, scales, mins,
+                        layout, n, k, quant.getBits());
         scf::YieldOp::create(tb, l);
       },
       [&](OpBuilder &eb, Location l) {

@@ -28,6 +28,13 @@ func.func @decode(%x: tensor<1x?x128xf32>) -> tensor<1x?x64xf32> {
 // FMA: func.func private @__llm_matmul_q8g32s_
 // FMA-NOT: scf.if
 // FMA-NOT: vpdpbusd
+// Blocks of 4 activation rows: each weight row's codes are dequantized once
+// (code * scale) and feed 4 rows x 4 weight rows = 16 FMAs.
+// FMA: scf.parallel
+// FMA: arith.sitofp {{.*}} : vector<16xi8> to vector<16xf32>
+// FMA: arith.mulf {{.*}} : vector<16xf32>
+// FMA-COUNT-16: vector.fma {{.*}} : vector<16xf32>
+// The remaining rows, one at a time.
 // FMA: arith.sitofp {{.*}} : vector<16xi8> to vector<16xf32>
 
 // -----
@@ -47,4 +54,51 @@ func.func @decode4(%x: tensor<1x?x128xf32>) -> tensor<1x?x64xf32> {
 // VNNI: llvm.call_intrinsic "llvm.x86.avx512.vpdpbusd.512"
 
 // FMA-LABEL: func.func private @__llm_matmul_q4g64s_
+// FMA-NOT: vpdpbusd
+
+// -----
+
+// Asymmetric 4-bit codes (Q4_1, Q4_K) are unsigned already: no offset
+// correction. The exact f32 activation sum of each group is kept per call;
+// after the K loop every row adds its mins times those sums (here 4 groups,
+// in the low lanes) before the 16 rows are reduced together.
+func.func @decode4asym(%x: tensor<1x?x128xf32>) -> tensor<1x?x64xf32> {
+  %w = llm.weight "w" quant <bits = 4, group = 32, scheme = asymmetric> at 0 : tensor<64x128xf32>
+  %y = llm.matmul %x, %w transpose_b : tensor<1x?x128xf32>, tensor<64x128xf32> -> tensor<1x?x64xf32>
+  return %y : tensor<1x?x64xf32>
+}
+// VNNI-LABEL: func.func private @__llm_matmul_q4g32av_
+// VNNI: vector.reduction <add>, {{.*}} : vector<16xf32> into f32
+// VNNI: memref.store {{.*}} : memref<4xf32>
+// VNNI-NOT: arith.subi
+// VNNI: scf.parallel
+// VNNI: arith.shrui {{.*}} : vector<32xi8>
+// VNNI: llvm.call_intrinsic "llvm.x86.avx512.vpdpbusd.512"
+// VNNI: vector.fma
+// VNNI: scf.yield
+// VNNI: vector.load {{.*}} : memref<64x4xf16>, vector<4xf16>
+// VNNI: arith.mulf {{.*}} : vector<4xf32>
+// VNNI: vector.insert_strided_slice {{.*}} : vector<4xf32> into vector<16xf32>
+// VNNI: vector.shuffle
+
+// FMA-LABEL: func.func private @__llm_matmul_q4g32a_
+// FMA-NOT: vpdpbusd
+
+// -----
+
+// Symmetric 8-bit codes in groups of 16 (Q6_K): four groups per 64-code
+// dot product, their scales spread over four lanes each.
+func.func @decode8g16(%x: tensor<1x?x128xf32>) -> tensor<1x?x64xf32> {
+  %w = llm.weight "w" quant <bits = 8, group = 16, scheme = symmetric> at 0 : tensor<64x128xf32>
+  %y = llm.matmul %x, %w transpose_b : tensor<1x?x128xf32>, tensor<64x128xf32> -> tensor<1x?x64xf32>
+  return %y : tensor<1x?x64xf32>
+}
+// VNNI-LABEL: func.func private @__llm_matmul_q8g16sv_
+// VNNI: scf.parallel
+// VNNI: arith.xori {{.*}} : vector<64xi8>
+// VNNI: llvm.call_intrinsic "llvm.x86.avx512.vpdpbusd.512"
+// VNNI: vector.load {{.*}} : memref<64x8xf16>, vector<4xf16>
+// VNNI: vector.shuffle {{.*}} [0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3] : vector<4xf32>, vector<4xf32>
+
+// FMA-LABEL: func.func private @__llm_matmul_q8g16s_
 // FMA-NOT: vpdpbusd

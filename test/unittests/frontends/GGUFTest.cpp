@@ -18,7 +18,10 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <cstring>
+#include <iostream>
+#include <map>
 #include <random>
 
 using namespace frugal::gguf;
@@ -48,6 +51,7 @@ TEST(GGUFDequantize, BlockSizes) {
   } expected[] = {{kGGMLF32, 1, 4},     {kGGMLF16, 1, 2},
                   {kGGMLBF16, 1, 2},    {kGGMLQ8_0, 32, 34},
                   {kGGMLQ4_0, 32, 18},  {kGGMLQ4_1, 32, 20},
+                  {kGGMLQ5_0, 32, 22},  {kGGMLQ5_1, 32, 24},
                   {kGGMLQ4_K, 256, 144}, {kGGMLQ6_K, 256, 210}};
   for (const auto &e : expected) {
     const GGMLTypeTraits *t = ggmlTypeTraits(e.id);
@@ -102,40 +106,81 @@ TEST(GGUFDequantize, Q4_1) {
   EXPECT_EQ(y[31], 13.0f);
 }
 
+TEST(GGUFDequantize, Q5_0AndQ5_1) {
+  std::vector<uint8_t> b(22, 0);
+  putHalf(b.data(), kHalf0_5);
+  b[2] = 0x01;  // qh bit 0: element 0 gets +16
+  b[5] = 0x80;  // qh bit 31: element 31 gets +16
+  b[6] = 0x3F;  // element 0: low nibble 15; element 16: high nibble 3
+  b[21] = 0xF0; // element 15: 0; element 31: 15
+  std::vector<float> y = dequant(kGGMLQ5_0, b, 32);
+  EXPECT_EQ(y[0], 0.5f * (31 - 16));
+  EXPECT_EQ(y[16], 0.5f * (3 - 16));
+  EXPECT_EQ(y[15], 0.5f * -16);
+  EXPECT_EQ(y[31], 0.5f * (31 - 16));
+  EXPECT_EQ(y[1], 0.5f * -16);
+
+  std::vector<uint8_t> b1(24, 0);
+  putHalf(b1.data(), kHalf2);
+  putHalf(b1.data() + 2, kHalfMinus2);
+  b1[4 + 2] = 0x01; // qh bit 16: element 16 gets +16
+  b1[8] = 0x5A;     // element 0: 10; element 16: 5 + 16
+  y = dequant(kGGMLQ5_1, b1, 32);
+  EXPECT_EQ(y[0], 2.0f * 10 - 2);
+  EXPECT_EQ(y[16], 2.0f * 21 - 2);
+  EXPECT_EQ(y[1], -2.0f);
+}
+
 /// Random ggml blocks (finite f16 scales and mins, arbitrary codes) for a
-/// [rows, cols] tensor of `type`.
+/// [rows, cols] tensor of `type`. K-quant super-block scales are small, as
+/// in real files (the products with the sub-scales stay in f16's range).
 std::vector<uint8_t> randomBlocks(uint32_t type, int64_t rows, int64_t cols,
                                   unsigned seed) {
   const GGMLTypeTraits &t = *ggmlTypeTraits(type);
   std::mt19937 rng(seed);
   std::uniform_int_distribution<int> byte(0, 255);
   std::uniform_real_distribution<float> real(-0.1f, 0.1f);
+  std::uniform_real_distribution<float> superScale(1e-4f, 2e-3f);
   std::vector<uint8_t> data(rows * cols / t.blockSize * t.blockBytes);
   for (uint8_t &b : data)
     b = uint8_t(byte(rng));
   for (size_t off = 0; off < data.size(); off += t.blockBytes) {
-    putHalf(&data[off], mlir::llm::floatToHalf(real(rng)));
-    if (type == kGGMLQ4_1)
+    switch (type) {
+    case kGGMLQ4_K: // d, dmin
+      putHalf(&data[off], mlir::llm::floatToHalf(superScale(rng)));
+      putHalf(&data[off + 2], mlir::llm::floatToHalf(superScale(rng)));
+      break;
+    case kGGMLQ6_K: // d last
+      putHalf(&data[off + 208], mlir::llm::floatToHalf(superScale(rng)));
+      break;
+    case kGGMLQ4_1:
+    case kGGMLQ5_1: // d, m
       putHalf(&data[off + 2], mlir::llm::floatToHalf(real(rng)));
+      [[fallthrough]];
+    default:
+      putHalf(&data[off], mlir::llm::floatToHalf(real(rng)));
+    }
   }
   return data;
 }
 
-// Q8_0, Q4_0 and Q4_1 are kept packed: Frugal's dequantization of the
-// transcoded bytes must reproduce ggml's dequantization bit for bit.
+// Q8_0, Q4_0, Q4_1, Q5_0 and Q5_1 are kept packed: Frugal's dequantization
+// of the transcoded bytes must reproduce ggml's dequantization bit for bit.
 TEST(GGUFTranscode, BitExactAgainstGGMLDequantization) {
   mlir::MLIRContext context;
   context.loadDialect<mlir::llm::LLMDialect>();
   const int64_t rows = 5, cols = 96;
   unsigned seed = 1;
-  for (uint32_t type : {kGGMLQ8_0, kGGMLQ4_0, kGGMLQ4_1}) {
+  for (uint32_t type : {kGGMLQ8_0, kGGMLQ4_0, kGGMLQ4_1, kGGMLQ5_0,
+                        kGGMLQ5_1}) {
     SCOPED_TRACE(ggmlTypeTraits(type)->name);
     mlir::llm::QuantAttr quant = quantAttrForGGMLType(&context, type);
     ASSERT_TRUE(quant);
     EXPECT_EQ(quant.getGroup(), 32u);
-    EXPECT_EQ(quant.getBits(), type == kGGMLQ8_0 ? 8u : 4u);
+    EXPECT_EQ(quant.getBits(),
+              type == kGGMLQ4_0 || type == kGGMLQ4_1 ? 4u : 8u);
     EXPECT_EQ(quant.getScheme() == mlir::llm::QuantScheme::asymmetric,
-              type == kGGMLQ4_1);
+              type == kGGMLQ4_1 || type == kGGMLQ5_1);
     std::vector<uint8_t> blocks = randomBlocks(type, rows, cols, seed++);
     mlir::llm::QuantLayout layout =
         mlir::llm::getQuantLayout(quant, rows, cols);
@@ -150,9 +195,10 @@ TEST(GGUFTranscode, BitExactAgainstGGMLDequantization) {
       ASSERT_EQ(std::memcmp(&ours[i], &reference[i], sizeof(float)), 0)
           << "element " << i << ": " << ours[i] << " vs " << reference[i];
   }
-  // Types without an exact counterpart are refused.
-  EXPECT_FALSE(quantAttrForGGMLType(&context, kGGMLQ4_K));
-  EXPECT_FALSE(quantAttrForGGMLType(&context, kGGMLQ6_K));
+  // Types without a packed counterpart are refused.
+  EXPECT_FALSE(quantAttrForGGMLType(&context, kGGMLQ5_K));
+  EXPECT_FALSE(quantAttrForGGMLType(&context, kGGMLQ2_K));
+  EXPECT_FALSE(quantAttrForGGMLType(&context, kGGMLF16));
   std::vector<uint8_t> blocks = randomBlocks(kGGMLQ4_1, 1, 32, 9);
   mlir::llm::QuantAttr q8 = quantAttrForGGMLType(&context, kGGMLQ8_0);
   std::vector<uint8_t> packed(
@@ -161,6 +207,120 @@ TEST(GGUFTranscode, BitExactAgainstGGMLDequantization) {
       transcodeGGMLToQuant(kGGMLQ4_1, blocks.data(), 1, 32, q8, packed);
   EXPECT_TRUE(static_cast<bool>(err));
   llvm::consumeError(std::move(err));
+}
+
+/// The largest |a - b| / |b| over the f16 values of two arrays.
+double maxRelativeHalfError(const std::vector<float> &ours,
+                            const std::vector<float> &exact) {
+  double worst = 0;
+  for (size_t i = 0; i < ours.size(); ++i)
+    if (exact[i] != 0)
+      worst = std::max(worst, std::fabs(double(ours[i]) - exact[i]) /
+                                  std::fabs(double(exact[i])));
+  return worst;
+}
+
+// Q4_K and Q6_K, with SmolLM2-135M's down projection shape ([576, 1536]):
+// the codes are exact and each sub-block scale (and Q4_K min) is ggml's
+// product rounded to the nearest f16, so every element is within
+// 2^-11 * (|scale * q| + |min|) of ggml's value.
+TEST(GGUFTranscode, KQuantsRoundSubBlockScalesToHalf) {
+  mlir::MLIRContext context;
+  context.loadDialect<mlir::llm::LLMDialect>();
+  const int64_t rows = 576, cols = 1536;
+  for (uint32_t type : {kGGMLQ4_K, kGGMLQ6_K}) {
+    SCOPED_TRACE(ggmlTypeTraits(type)->name);
+    mlir::llm::QuantAttr quant = quantAttrForGGMLType(&context, type);
+    ASSERT_TRUE(quant);
+    bool q4k = type == kGGMLQ4_K;
+    EXPECT_EQ(quant.getBits(), q4k ? 4u : 8u);
+    EXPECT_EQ(quant.getGroup(), q4k ? 32u : 16u);
+    EXPECT_EQ(quant.getScheme(), q4k ? mlir::llm::QuantScheme::asymmetric
+                                     : mlir::llm::QuantScheme::symmetric);
+    std::vector<uint8_t> blocks = randomBlocks(type, rows, cols, 7);
+    mlir::llm::QuantLayout layout =
+        mlir::llm::getQuantLayout(quant, rows, cols);
+    std::vector<uint8_t> packed(layout.totalBytes, 0xAB);
+    llvm::Error err =
+        transcodeGGMLToQuant(type, blocks.data(), rows, cols, quant, packed);
+    ASSERT_FALSE(err) << llvm::toString(std::move(err));
+
+    // The scales (and mins) against ggml's f32 products.
+    const int64_t slots = rows * layout.groupsPerRow;
+    std::vector<float> scales(slots), mins(slots), exactScales(slots),
+        exactMins(slots);
+    const uint32_t blockBytes = ggmlTypeTraits(type)->blockBytes;
+    const int64_t perBlock = 256 / layout.group;
+    for (int64_t slot = 0; slot < slots; ++slot) {
+      const uint8_t *b = blocks.data() + slot / perBlock * blockBytes;
+      int j = int(slot % perBlock);
+      auto half = [](const uint8_t *p) {
+        return mlir::llm::halfToFloat(uint16_t(p[0] | (p[1] << 8)));
+      };
+      if (q4k) {
+        uint8_t sc, mn;
+        q4KScaleMin(j, b + 4, sc, mn);
+        exactScales[slot] = half(b) * float(sc);
+        exactMins[slot] = -(half(b + 2) * float(mn));
+        mins[slot] = half(packed.data() + layout.minsOffset + 2 * slot);
+      } else {
+        exactScales[slot] = half(b + 208) * float(int8_t(b[192 + j]));
+      }
+      scales[slot] = half(packed.data() + layout.codesBytes + 2 * slot);
+      ASSERT_EQ(scales[slot], mlir::llm::halfToFloat(
+                                  mlir::llm::floatToHalf(exactScales[slot])))
+          << "slot " << slot;
+    }
+    double scaleError = maxRelativeHalfError(scales, exactScales);
+    EXPECT_LE(scaleError, 1.0 / 2048);
+    EXPECT_GT(scaleError, 0.0); // The rounding is real on random data.
+    double minError = q4k ? maxRelativeHalfError(mins, exactMins) : 0.0;
+    EXPECT_LE(minError, 1.0 / 2048);
+    std::cout << "[ measured ] " << ggmlTypeTraits(type)->name
+              << ": max relative error of the f16 scales " << scaleError
+              << ", of the mins " << minError << "\n";
+
+    std::vector<float> ours(rows * cols),
+        reference = dequant(type, blocks, rows * cols);
+    mlir::llm::dequantize(quant, layout, packed.data(), ours.data());
+    for (int64_t i = 0; i < rows * cols; ++i) {
+      int64_t slot = i / layout.group;
+      // |scale * q| is |reference - min|.
+      double bound = (std::fabs(double(reference[i]) - exactMins[slot]) +
+                      std::fabs(double(exactMins[slot]))) /
+                         2048 +
+                     1e-6 * std::fabs(double(reference[i])) + 1e-12;
+      ASSERT_NEAR(ours[i], reference[i], bound) << "element " << i;
+    }
+  }
+}
+
+// A Q4_K sub-block scale beyond f16's range cannot be stored; the error
+// names the block and what overflowed.
+TEST(GGUFTranscode, KQuantScaleOverflowIsAnError) {
+  mlir::MLIRContext context;
+  context.loadDialect<mlir::llm::LLMDialect>();
+  std::vector<uint8_t> b(2 * 144, 0);
+  putHalf(b.data() + 144, 0x7BFF); // second block: d = 65504
+  b[144 + 4] = 63;                 // sub-block 0: scale 63
+  mlir::llm::QuantAttr quant = quantAttrForGGMLType(&context, kGGMLQ4_K);
+  std::vector<uint8_t> packed(
+      mlir::llm::getQuantLayout(quant, 2, 256).totalBytes);
+  llvm::Error err =
+      transcodeGGMLToQuant(kGGMLQ4_K, b.data(), 2, 256, quant, packed);
+  ASSERT_TRUE(bool(err));
+  std::string message = llvm::toString(std::move(err));
+  EXPECT_NE(message.find("block 1 (row 1)"), std::string::npos) << message;
+  EXPECT_NE(message.find("sub-block scale"), std::string::npos) << message;
+  EXPECT_NE(message.find("overflows f16"), std::string::npos) << message;
+  // Rows that are not whole super-blocks are refused.
+  mlir::llm::QuantAttr q6 = quantAttrForGGMLType(&context, kGGMLQ6_K);
+  std::vector<uint8_t> small(mlir::llm::getQuantLayout(q6, 1, 128).totalBytes);
+  err = transcodeGGMLToQuant(kGGMLQ6_K, b.data(), 1, 128, q6, small);
+  ASSERT_TRUE(bool(err));
+  EXPECT_NE(llvm::toString(std::move(err))
+                .find("is not whole Q6_K blocks of 256 per row"),
+            std::string::npos);
 }
 
 TEST(GGUFDequantize, Q4_K) {
@@ -441,4 +601,72 @@ TEST(GGUFModel, SmolLM2Q41KeepsQuantizedWeights) {
     ASSERT_TRUE(bool(ok)) << llvm::toString(ok.takeError());
     EXPECT_FALSE(*ok);
   }
+}
+
+// A real K-quant file (e.g. one made by llama.cpp's quantizer with
+// Q4_K_M), named by FRUGAL_GGUF_KQUANT_FILE: every quantized 2-D tensor
+// transcodes, the packed values of the exact types equal ggml's bit for
+// bit, and Q4_K/Q6_K elements stay within the f16 rounding of their stored
+// scale and min (2^-11 * (|scale * q| + |min|)). Prints the worst error
+// relative to the largest magnitude of the row.
+TEST(GGUFModel, KQuantFileTranscodes) {
+  const char *path = getenv("FRUGAL_GGUF_KQUANT_FILE");
+  if (!path)
+    GTEST_SKIP() << "FRUGAL_GGUF_KQUANT_FILE is not set";
+  mlir::MLIRContext context;
+  context.loadDialect<mlir::llm::LLMDialect>();
+  auto source = GGUFSource::open(path);
+  ASSERT_TRUE(bool(source)) << llvm::toString(source.takeError());
+  std::map<std::string, std::pair<int, double>> worst; // type: count, error
+  for (const TensorInfo &t : (*source)->file().tensors()) {
+    mlir::llm::QuantAttr quant = quantAttrForGGMLType(&context, t.type);
+    if (!quant || t.shape.size() != 2)
+      continue;
+    SCOPED_TRACE(t.name.str());
+    int64_t rows = t.shape[0], cols = t.shape[1];
+    mlir::llm::QuantLayout layout =
+        mlir::llm::getQuantLayout(quant, rows, cols);
+    std::vector<uint8_t> packed(layout.totalBytes);
+    llvm::Error err =
+        transcodeGGMLToQuant(t.type, t.data, rows, cols, quant, packed);
+    ASSERT_FALSE(err) << llvm::toString(std::move(err));
+    std::vector<float> ours(rows * cols), reference(rows * cols);
+    mlir::llm::dequantize(quant, layout, packed.data(), ours.data());
+    err = dequantizeToF32(t.type, t.data, t.numElements, reference.data());
+    ASSERT_FALSE(err) << llvm::toString(std::move(err));
+    bool exact = t.type != kGGMLQ4_K && t.type != kGGMLQ6_K;
+    bool asymmetric = quant.getScheme() == mlir::llm::QuantScheme::asymmetric;
+    double tensorWorst = 0;
+    for (int64_t r = 0; r < rows; ++r) {
+      double rowMax = 0;
+      for (int64_t c = 0; c < cols; ++c)
+        rowMax = std::max(rowMax, std::fabs(double(reference[r * cols + c])));
+      for (int64_t c = 0; c < cols; ++c) {
+        int64_t i = r * cols + c;
+        double e = std::fabs(double(ours[i]) - reference[i]);
+        if (exact)
+          ASSERT_EQ(e, 0.0) << "row " << r << " column " << c;
+        uint16_t h = 0;
+        if (asymmetric)
+          std::memcpy(&h,
+                      packed.data() + layout.minsOffset +
+                          2 * (r * layout.groupsPerRow + c / layout.group),
+                      2);
+        double min = asymmetric ? mlir::llm::halfToFloat(h) : 0.0;
+        double bound = 1.001 / 2048 * (std::fabs(ours[i] - min) + std::fabs(min)) +
+                       1e-6 * std::fabs(double(reference[i]));
+        ASSERT_LE(e, bound) << "row " << r << " column " << c;
+        if (rowMax > 0)
+          tensorWorst = std::max(tensorWorst, e / rowMax);
+      }
+    }
+    auto &entry = worst[t.traits().name];
+    ++entry.first;
+    entry.second = std::max(entry.second, tensorWorst);
+  }
+  EXPECT_FALSE(worst.empty());
+  for (const auto &[type, entry] : worst)
+    std::cout << "[ measured ] " << type << ": " << entry.first
+              << " tensors, max |ours - ggml| / max|row| " << entry.second
+              << "\n";
 }
