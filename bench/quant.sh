@@ -6,9 +6,14 @@
 #   bash bench/quant.sh [--tokens N] [--runs R] [--ppl-tokens T] [--no-llamacpp]
 #
 # Variants: f32 (the HF checkpoint), Frugal's RTN group-32 int8 (symmetric)
-# and int4 (symmetric and asymmetric), and the GGUF files compiled as they
+# and int4 (symmetric and asymmetric), symmetric int4 group 128 rounded to
+# nearest and chosen by GPTQ (calibrated on all of Apache-2.0, about 2300
+# tokens, so not on the scored text; with SmolLM2's 576 input channels
+# only down_proj divides into groups of 128), and the GGUF files compiled as they
 # are: the Q4_1 one the default model comes from (kept packed, transcoded
-# losslessly) and a Q8_0 one re-encoded from it by bench/gguf_requant.py.
+# losslessly) and a Q8_0 one re-encoded from it by bench/gguf_requant.py,
+# and, with llama.cpp at hand, a Q4_K_M one made from the Q8_0 file by
+# llama.cpp's quantizer (bench/gguf_kquant.py).
 # Note: the f32 checkpoint is the Q4_1 GGUF dequantized, so Q4_1 is the
 # original weights and int4/int8 requantize already-4-bit values.
 #
@@ -51,6 +56,12 @@ LLAMA_PY=""
 if [ "$LLAMACPP" = 1 ]; then
   LLAMA_PY="$(bash "$ROOT/bench/setup_llamacpp.sh" | tail -n 1 | sed 's/.*: //')"
 fi
+GGUF_Q4KM="$CACHE/downloads/SmolLM2-135M-Instruct.Q4_K_M.gguf"
+if [ -n "$LLAMA_PY" ] && [ ! -s "$GGUF_Q4KM" ]; then
+  "$LLAMA_PY" "$ROOT/bench/gguf_kquant.py" "$GGUF_Q80" "$GGUF_Q4KM.tmp" --ftype Q4_K_M \
+    >"$GGUF_Q4KM.log" 2>&1 || { echo "bench/quant.sh: see $GGUF_Q4KM.log" >&2; exit 1; }
+  mv "$GGUF_Q4KM.tmp" "$GGUF_Q4KM"
+fi
 WORK="${BENCH_DIR:-$BUILD_DIR/bench}"
 mkdir -p "$WORK"
 clang-22 -O3 -march=native -fopenmp "$ROOT/bench/membw.c" -o "$WORK/membw" \
@@ -62,7 +73,8 @@ head -c 1200 "$TEXT" | tr '\n' ' ' >"$PROMPT_FILE"
 PROMPT="$(cat "$PROMPT_FILE")"
 EMBED_F32_BYTES="$(python3 -c "import json,sys; c=json.load(open(sys.argv[1])); print(c['vocab_size']*c['hidden_size']*4)" "$MODEL_DIR/config.json")"
 
-VARIANTS=(f32 int8 int4-sym int4-asym gguf-q8_0 gguf-q4_1)
+VARIANTS=(f32 int8 int4-sym int4-asym int4-g128 int4-gptq gguf-q8_0 gguf-q4_1)
+[ -s "$GGUF_Q4KM" ] && VARIANTS+=(gguf-q4_k_m)
 compile() {
   local v="$1" out="$WORK/smollm2-$1"
   local lc="$BUILD_DIR/bin/llm-compile"
@@ -71,8 +83,12 @@ compile() {
     int8) "$lc" -q "$MODEL_DIR" -o "$out" --quantize int8 --quant-group 32 ;;
     int4-sym) "$lc" -q "$MODEL_DIR" -o "$out" --quantize int4 --quant-group 32 ;;
     int4-asym) "$lc" -q "$MODEL_DIR" -o "$out" --quantize int4 --quant-group 32 --quant-scheme asymmetric ;;
+    int4-g128) "$lc" -q "$MODEL_DIR" -o "$out" --quantize int4 --quant-group 128 ;;
+    int4-gptq) "$lc" -q "$MODEL_DIR" -o "$out" --quantize int4 --quant-group 128 --quant-method gptq \
+                 --calibration /usr/share/common-licenses/Apache-2.0 --calibration-tokens 4096 ;;
     gguf-q8_0) "$lc" -q "$GGUF_Q80" -o "$out" ;;
     gguf-q4_1) "$lc" -q "$GGUF_Q41" -o "$out" ;;
+    gguf-q4_k_m) "$lc" -q "$GGUF_Q4KM" -o "$out" ;;
   esac
 }
 field() { sed "s/.*$1=\([0-9.e+-]*\).*/\1/" <<<"$2"; }
@@ -104,10 +120,12 @@ for v in "${VARIANTS[@]}"; do
   bw="$("$WORK/membw" "$bin.fgw" 5 2>/dev/null)"
   fbytes="$(stat -c %s "$bin.fgw")"
   rbytes="$fbytes"
-  [ "$v" != f32 ] && rbytes=$((fbytes - EMBED_F32_BYTES))
+  # Group 128 leaves the tied logits matmul (576 inputs) on the f32 table.
+  case "$v" in f32|int4-g128|int4-gptq) ;; *) rbytes=$((fbytes - EMBED_F32_BYTES)) ;; esac
   ll_pre=nan; ll_dec=nan
   if [ -n "$LLAMA_PY" ] && [[ "$v" == gguf-* ]]; then
     gguf="$GGUF_Q41"; [ "$v" = gguf-q8_0 ] && gguf="$GGUF_Q80"
+    [ "$v" = gguf-q4_k_m ] && gguf="$GGUF_Q4KM"
     lline="$("$LLAMA_PY" "$ROOT/bench/llamacpp_speed.py" "$gguf" "$PROMPT_FILE" "$TOKENS" "$RUNS" "$THREADS" 2>/dev/null | grep '^llamacpp:')"
     ll_pre="$(field prefill_tok_s "$lline")"; ll_dec="$(field decode_tok_s "$lline")"
   fi

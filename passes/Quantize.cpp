@@ -6,6 +6,8 @@
 
 #include "passes/Passes.h"
 
+#include "dialects/LLM/IR/LLMQuant.h"
+
 #include "mlir/IR/Builders.h"
 #include "llvm/Support/GlobPattern.h"
 
@@ -53,15 +55,20 @@ struct LLMQuantizePass : public llm::impl::LLMQuantizeBase<LLMQuantizePass> {
       return signalPassFailure();
     }
     std::optional<QuantScheme> parsedScheme = symbolizeQuantScheme(scheme);
-    if (!parsedScheme || method != "rtn") {
+    if (!parsedScheme) {
       getOperation()->emitError("llm-quantize: unsupported scheme '")
-          << scheme << "' or method '" << method
-          << "' (expected symmetric|asymmetric and rtn)";
+          << scheme << "' (expected symmetric or asymmetric)";
       return signalPassFailure();
     }
-    SmallVector<llvm::GlobPattern> keepPatterns, int8Patterns;
+    if (!isQuantMethod(method)) {
+      getOperation()->emitError("llm-quantize: unsupported method '")
+          << method << "' (expected rtn or gptq)";
+      return signalPassFailure();
+    }
+    SmallVector<llvm::GlobPattern> keepPatterns, int8Patterns, rtnPatterns;
     for (auto [list, out] : {std::pair(&keep, &keepPatterns),
-                             std::pair(&int8, &int8Patterns)})
+                             std::pair(&int8, &int8Patterns),
+                             std::pair(&rtn, &rtnPatterns)})
       for (const std::string &text : *list) {
         auto pattern = llvm::GlobPattern::create(text);
         if (!pattern) {
@@ -86,16 +93,32 @@ struct LLMQuantizePass : public llm::impl::LLMQuantizeBase<LLMQuantizePass> {
         continue;
       unsigned b = matchesAny(int8Patterns, name) ? 8u : static_cast<unsigned>(bits);
       int64_t k = type.getDimSize(1);
-      if (group != 0 && k % static_cast<unsigned>(group) != 0) {
+      // A group that does not divide the rows falls back to the largest
+      // smaller power of two that does (SmolLM2's 576 = 9 x 64 under a
+      // requested 128), as ggml falls back to other block types.
+      unsigned weightGroup = static_cast<unsigned>(group);
+      while (weightGroup > 16 && k % weightGroup != 0)
+        weightGroup /= 2;
+      if (weightGroup != 0 && k % weightGroup != 0) {
         weight.emitRemark() << "llm-quantize: left '" << name
-                            << "' in f32: group " << static_cast<unsigned>(group)
-                            << " does not divide its rows of " << k;
+                            << "' in f32: no group of at least 16 divides its "
+                               "rows of "
+                            << k;
         continue;
       }
-      auto quant = QuantAttr::get(ctx, b, group, *parsedScheme);
+      if (weightGroup != static_cast<unsigned>(group))
+        weight.emitRemark() << "llm-quantize: '" << name << "' uses group "
+                            << weightGroup << ": group "
+                            << static_cast<unsigned>(group)
+                            << " does not divide its rows of " << k;
+      auto quant = QuantAttr::get(ctx, b, weightGroup, *parsedScheme);
+      StringAttr weightMethod;
+      if (method != "rtn" && !matchesAny(rtnPatterns, name))
+        weightMethod = StringAttr::get(ctx, method);
       bool shared = uses.size() != static_cast<size_t>(std::distance(
                                        weight.getResult().use_begin(),
                                        weight.getResult().use_end()));
+      WeightOp quantized = weight;
       if (!shared) {
         weight.setQuantAttr(quant);
       } else {
@@ -107,7 +130,10 @@ struct LLMQuantizePass : public llm::impl::LLMQuantizeBase<LLMQuantizePass> {
                                      weight.getTransposedAttr());
         for (OpOperand *use : uses)
           use->set(copy);
+        quantized = copy;
       }
+      if (weightMethod)
+        quantized->setAttr(kQuantMethodAttr, weightMethod);
       ++numQuantized;
     }
   }

@@ -25,6 +25,8 @@ WeightLayout frugal::assignWeightOffsets(ModuleOp module) {
     if (auto quant = op.getQuantAttr()) {
       llvm::raw_string_ostream os(key);
       os << "^" << quant;
+      if (auto method = op->getAttrOfType<StringAttr>(llm::kQuantMethodAttr))
+        os << "^" << method.getValue();
     }
     auto it = offsets.find(key);
     if (it == offsets.end()) {
@@ -42,6 +44,8 @@ WeightLayout frugal::assignWeightOffsets(ModuleOp module) {
         t.cols = type.getDimSize(0);
       }
       t.quant = op.getQuantAttr();
+      if (auto method = op->getAttrOfType<StringAttr>(llm::kQuantMethodAttr))
+        t.method = method.str();
       t.storageBytes = op.getStorageBytes();
       if (t.quant) {
         t.logicalRows = type.getDimSize(0);
@@ -63,7 +67,11 @@ struct BlobStreamer {
   const WeightLayout &layout;
   const TensorSource &weights;
   const std::function<void(double)> &progress;
-  std::string error;
+  const mlir::llm::CalibrationStats *calibration;
+  std::string error = {};
+  /// GPTQ's factor of the last input statistics (q, k and v share them).
+  const mlir::llm::ChannelStats *factored = nullptr;
+  mlir::llm::GPTQFactor factor = {};
 
   bool operator()(llmrt::ByteSink &sink) {
     std::vector<float> buffer, transposed;
@@ -120,7 +128,27 @@ struct BlobStreamer {
         mlir::llm::QuantLayout ql = mlir::llm::getQuantLayout(
             t.quant, t.logicalRows, t.logicalCols);
         packed.resize(ql.totalBytes);
-        mlir::llm::quantizeRTN(t.quant, ql, buffer.data(), packed.data());
+        if (t.method.empty() || t.method == "rtn") {
+          mlir::llm::quantizeRTN(t.quant, ql, buffer.data(), packed.data());
+        } else if (t.method == "gptq") {
+          const mlir::llm::ChannelStats *stats =
+              calibration ? calibration->lookup(t.name) : nullptr;
+          if (!stats || stats->gram.empty() ||
+              stats->channels != t.logicalCols)
+            return fail("weight '" + t.name +
+                        "' is quantized with gptq but has no calibration "
+                        "statistics of its " +
+                        std::to_string(t.logicalCols) + " input channels");
+          if (stats != factored) {
+            factor = mlir::llm::factorGPTQ(stats->gram.data(), stats->channels);
+            factored = stats;
+          }
+          mlir::llm::quantizeGPTQ(t.quant, ql, buffer.data(), factor,
+                                  packed.data());
+        } else {
+          return fail("weight '" + t.name + "': unknown quantization method '" +
+                      t.method + "'");
+        }
         if (!sink.write(packed.data(), packed.size()))
           return fail("write error");
       } else if (!sink.write(buffer.data(), buffer.size() * sizeof(float))) {
@@ -143,29 +171,60 @@ struct BlobStreamer {
 };
 } // namespace
 
+llmrt::TokenizerData frugal::toModelFileTokenizer(
+    const frugal::safetensors::TokenizerData &tokenizer) {
+  llmrt::TokenizerData out;
+  for (size_t i = 0; i < tokenizer.tokens.size(); ++i) {
+    llmrt::TokenEntry entry;
+    entry.bytes = tokenizer.tokens[i];
+    entry.kind = tokenizer.kinds[i] == frugal::safetensors::kTokenSpecial
+                     ? llmrt::TokenKind::Special
+                 : tokenizer.kinds[i] == frugal::safetensors::kTokenByte
+                     ? llmrt::TokenKind::Byte
+                     : llmrt::TokenKind::Normal;
+    out.tokens.push_back(std::move(entry));
+  }
+  out.merges = tokenizer.merges;
+  return out;
+}
+
+llvm::Error frugal::packWeightsBlob(
+    const WeightLayout &layout, const TensorSource &weights,
+    std::vector<uint8_t> &blob,
+    const mlir::llm::CalibrationStats *calibration) {
+  struct VectorSink : llmrt::ByteSink {
+    std::vector<uint8_t> &out;
+    explicit VectorSink(std::vector<uint8_t> &out) : out(out) {}
+    bool write(const void *data, size_t size) override {
+      const auto *bytes = static_cast<const uint8_t *>(data);
+      out.insert(out.end(), bytes, bytes + size);
+      return true;
+    }
+  };
+  blob.clear();
+  blob.reserve(layout.totalBytes);
+  std::function<void(double)> noProgress;
+  BlobStreamer streamer{layout, weights, noProgress, calibration};
+  VectorSink sink(blob);
+  if (!streamer(sink))
+    return llvm::createStringError(llvm::inconvertibleErrorCode(),
+                                   "packing the weights: " + streamer.error);
+  return llvm::Error::success();
+}
+
 llvm::Error frugal::writeModelFile(
     const std::string &path, std::vector<uint8_t> *memory,
     const WeightLayout &layout, const TensorSource &weights,
     const std::vector<std::pair<std::string, std::string>> &metadata,
     const frugal::safetensors::TokenizerData *tokenizer,
-    const std::function<void(double)> &progress) {
+    const std::function<void(double)> &progress,
+    const mlir::llm::CalibrationStats *calibration) {
   llmrt::ModelFileWriter writer;
   for (const auto &[key, value] : metadata)
     writer.setMetadata(key, value);
-  if (tokenizer) {
-    for (size_t i = 0; i < tokenizer->tokens.size(); ++i) {
-      llmrt::TokenEntry entry;
-      entry.bytes = tokenizer->tokens[i];
-      entry.kind = tokenizer->kinds[i] == frugal::safetensors::kTokenSpecial
-                       ? llmrt::TokenKind::Special
-                   : tokenizer->kinds[i] == frugal::safetensors::kTokenByte
-                       ? llmrt::TokenKind::Byte
-                       : llmrt::TokenKind::Normal;
-      writer.tokenizer.tokens.push_back(std::move(entry));
-    }
-    writer.tokenizer.merges = tokenizer->merges;
-  }
-  BlobStreamer streamer{layout, weights, progress, {}};
+  if (tokenizer)
+    writer.tokenizer = toModelFileTokenizer(*tokenizer);
+  BlobStreamer streamer{layout, weights, progress, calibration};
   auto blob = [&](llmrt::ByteSink &sink) { return streamer(sink); };
   std::string error =
       memory ? writer.writeMemory(*memory, layout.totalBytes, blob)

@@ -11,6 +11,8 @@
 #include "frontends/safetensors/Tokenizer.h"
 
 #include "dialects/LLM/IR/LLMDialect.h"
+#include "llmrt/ModelFile.h"
+#include "passes/Calibration/Calibration.h"
 
 #include "mlir/IR/BuiltinOps.h"
 #include "llvm/Support/Error.h"
@@ -34,6 +36,8 @@ struct PackedTensor {
   mlir::llm::QuantAttr quant;
   int64_t logicalRows = 0, logicalCols = 0;
   int64_t storageBytes = 0;
+  /// How the codes are chosen (llm.quant_method; empty: round to nearest).
+  std::string method;
 };
 
 /// The packed weights: every distinct `llm.weight` of the module, as f32, at
@@ -49,13 +53,27 @@ WeightLayout assignWeightOffsets(mlir::ModuleOp module);
 
 /// Writes the model file (metadata, tokenizer, blob converted from the
 /// weights source) to `path`, or appends its bytes to `memory` when non-null.
-/// `progress` is called with the fraction of the blob written.
+/// `progress` is called with the fraction of the blob written. Weights
+/// quantized with an activation-aware method read their input statistics
+/// from `calibration`.
 llvm::Error writeModelFile(
     const std::string &path, std::vector<uint8_t> *memory,
     const WeightLayout &layout, const TensorSource &weights,
     const std::vector<std::pair<std::string, std::string>> &metadata,
     const frugal::safetensors::TokenizerData *tokenizer,
-    const std::function<void(double)> &progress);
+    const std::function<void(double)> &progress,
+    const mlir::llm::CalibrationStats *calibration = nullptr);
+
+/// The weights blob alone (what the model file maps), into `blob`.
+llvm::Error packWeightsBlob(const WeightLayout &layout,
+                            const TensorSource &weights,
+                            std::vector<uint8_t> &blob,
+                            const mlir::llm::CalibrationStats *calibration =
+                                nullptr);
+
+/// The tokenizer in the model file's form.
+llmrt::TokenizerData
+toModelFileTokenizer(const frugal::safetensors::TokenizerData &tokenizer);
 
 } // namespace frugal
 

@@ -9,6 +9,7 @@
 #include "llvm/ADT/APFloat.h"
 
 #include <algorithm>
+#include <cassert>
 #include <cmath>
 #include <cstring>
 
@@ -74,38 +75,260 @@ static int loadCode(const uint8_t *codes, unsigned bits, int64_t index) {
   return index % 2 == 0 ? (byte & 0x0F) : (byte >> 4);
 }
 
+namespace {
+/// Scale and min of one group, both already rounded to f16.
+struct GroupParams {
+  float scale = 0.0f, min = 0.0f;
+};
+
+struct QuantFormat {
+  unsigned bits;
+  bool symmetric;
+  int qmax;
+  explicit QuantFormat(QuantAttr quant)
+      : bits(quant.getBits()),
+        symmetric(quant.getScheme() == QuantScheme::symmetric),
+        qmax(symmetric ? (1 << (bits - 1)) - 1 : (1 << bits) - 1) {}
+
+  /// Parameters covering [lo, hi].
+  GroupParams fromRange(float lo, float hi) const {
+    GroupParams p;
+    if (symmetric) {
+      p.scale = std::max(std::fabs(lo), std::fabs(hi)) / qmax;
+    } else {
+      p.min = halfToFloat(floatToHalf(lo));
+      p.scale = (hi - p.min) / qmax;
+    }
+    p.scale = halfToFloat(floatToHalf(p.scale));
+    return p;
+  }
+  /// Round-to-nearest parameters of the `n` values at `w`.
+  GroupParams choose(const float *w, int64_t n) const {
+    return fromRange(*std::min_element(w, w + n),
+                     *std::max_element(w, w + n));
+  }
+  /// The range [p lo, p hi], p in (0.5, 1], whose rounding error on `w`
+  /// weighted by `importance` is least.
+  GroupParams search(const float *w, const float *importance,
+                     int64_t n) const {
+    float lo = *std::min_element(w, w + n);
+    float hi = *std::max_element(w, w + n);
+    GroupParams best;
+    double bestError = 0.0;
+    for (int step = 0; step < 25; ++step) {
+      float shrink = 1.0f - 0.02f * static_cast<float>(step);
+      GroupParams p = fromRange(shrink * lo, shrink * hi);
+      double error = 0.0;
+      for (int64_t k = 0; k < n; ++k) {
+        double e = w[k] - dequantize(quantize(w[k], p), p);
+        error += importance[k] * e * e;
+      }
+      if (step == 0 || error < bestError) {
+        best = p;
+        bestError = error;
+      }
+    }
+    return best;
+  }
+  /// The integer nearest to `w` (signed when symmetric).
+  int quantize(float w, GroupParams p) const {
+    if (!(p.scale > 0.0f))
+      return 0;
+    int q = static_cast<int>(std::lround((w - p.min) / p.scale));
+    return symmetric ? std::clamp(q, -qmax, qmax) : std::clamp(q, 0, qmax);
+  }
+  float dequantize(int q, GroupParams p) const {
+    return p.scale * static_cast<float>(q) + p.min;
+  }
+  int code(int q) const { return symmetric && bits == 4 ? q + 8 : q; }
+};
+
+void storeParams(const QuantFormat &f, const QuantLayout &l, uint8_t *out,
+                 int64_t slot, GroupParams p) {
+  storeHalf(out + l.codesBytes, slot, p.scale);
+  if (!f.symmetric)
+    storeHalf(out + l.minsOffset, slot, p.min);
+}
+} // namespace
+
 void mlir::llm::quantizeRTN(QuantAttr quant, const QuantLayout &l,
                             const float *weights, uint8_t *out) {
   std::memset(out, 0, l.totalBytes);
-  unsigned bits = quant.getBits();
-  bool symmetric = quant.getScheme() == QuantScheme::symmetric;
-  uint8_t *scales = out + l.codesBytes, *mins = out + l.minsOffset;
-  int qmax = symmetric ? (1 << (bits - 1)) - 1 : (1 << bits) - 1;
+  QuantFormat f(quant);
   for (int64_t r = 0; r < l.rows; ++r) {
     for (int64_t g = 0; g < l.groupsPerRow; ++g) {
       const float *w = weights + r * l.cols + g * l.group;
-      int64_t slot = r * l.groupsPerRow + g;
-      float lo = *std::min_element(w, w + l.group);
-      float hi = *std::max_element(w, w + l.group);
-      float scale, min = 0.0f;
-      if (symmetric) {
-        scale = std::max(std::fabs(lo), std::fabs(hi)) / qmax;
-      } else {
-        min = halfToFloat(floatToHalf(lo));
-        scale = (hi - min) / qmax;
+      GroupParams p = f.choose(w, l.group);
+      storeParams(f, l, out, r * l.groupsPerRow + g, p);
+      for (int64_t k = 0; k < l.group; ++k)
+        storeCode(out, f.bits, r * l.cols + g * l.group + k,
+                  f.code(f.quantize(w[k], p)));
+    }
+  }
+}
+
+//===----------------------------------------------------------------------===//
+// GPTQ
+//===----------------------------------------------------------------------===//
+
+/// sum a[k] * b[k] for k < n, in four independent partial sums.
+static double dot(const double *a, const double *b, int64_t n) {
+  double s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0;
+  int64_t k = 0;
+  for (; k + 4 <= n; k += 4) {
+    s0 += a[k] * b[k];
+    s1 += a[k + 1] * b[k + 1];
+    s2 += a[k + 2] * b[k + 2];
+    s3 += a[k + 3] * b[k + 3];
+  }
+  for (; k < n; ++k)
+    s0 += a[k] * b[k];
+  return (s0 + s1) + (s2 + s3);
+}
+
+/// Lower Cholesky factor of the symmetric n x n `a` in place (the upper
+/// triangle is left as is); false when `a` is not positive definite.
+static bool choleskyLower(std::vector<double> &a, int64_t n) {
+  for (int64_t j = 0; j < n; ++j) {
+    double *rowJ = &a[j * n];
+    double d = rowJ[j] - dot(rowJ, rowJ, j);
+    if (!(d > 0.0))
+      return false;
+    d = std::sqrt(d);
+    rowJ[j] = d;
+    for (int64_t i = j + 1; i < n; ++i) {
+      double *rowI = &a[i * n];
+      rowI[j] = (rowI[j] - dot(rowI, rowJ, j)) / d;
+    }
+  }
+  return true;
+}
+
+GPTQFactor mlir::llm::factorGPTQ(const double *hessian, int64_t k,
+                                  const GPTQOptions &options) {
+  GPTQFactor f;
+  f.cols = k;
+  f.perm.resize(k);
+  for (int64_t i = 0; i < k; ++i)
+    f.perm[i] = i;
+  std::vector<double> diag(k);
+  double mean = 0.0;
+  for (int64_t i = 0; i < k; ++i) {
+    diag[i] = hessian[i * k + i];
+    mean += diag[i];
+  }
+  mean /= static_cast<double>(std::max<int64_t>(k, 1));
+  if (options.actOrder)
+    std::sort(f.perm.begin(), f.perm.end(), [&](int64_t a, int64_t b) {
+      return diag[a] != diag[b] ? diag[a] > diag[b] : a < b;
+    });
+  // The factor U (upper, H^-1 = U^T U) of the permuted Hessian H' is
+  // J L^-1 J, with L the lower Cholesky factor of R = J H' J (J reverses the
+  // index order): one factorization and one triangular inverse.
+  std::vector<double> r(k * k);
+  for (double damp = options.dampening;; damp *= 10.0) {
+    // Channels the calibration never saw get a unit diagonal.
+    double add = damp * (mean > 0.0 ? mean : 1.0);
+    for (int64_t a = 0; a < k; ++a)
+      for (int64_t b = 0; b < k; ++b) {
+        int64_t i = f.perm[k - 1 - a], j = f.perm[k - 1 - b];
+        double h = hessian[i * k + j];
+        if (i == j)
+          h = (h > 0.0 ? h : 1.0) + add;
+        r[a * k + b] = h;
       }
-      scale = halfToFloat(floatToHalf(scale));
-      storeHalf(scales, slot, scale);
-      if (!symmetric)
-        storeHalf(mins, slot, min);
-      for (int64_t k = 0; k < l.group; ++k) {
-        int q = 0;
-        if (scale > 0.0f) {
-          q = static_cast<int>(std::lround((w[k] - min) / scale));
-          q = symmetric ? std::clamp(q, -qmax, qmax) : std::clamp(q, 0, qmax);
+    if (choleskyLower(r, k))
+      break;
+    if (damp > 1e4) {
+      // Not a Hessian: plain rounding (U = I).
+      for (int64_t a = 0; a < k; ++a)
+        for (int64_t b = 0; b < k; ++b)
+          r[a * k + b] = a == b ? 1.0 : 0.0;
+      break;
+    }
+  }
+  // Linv = L^-1, lower, row by row: row i is (e_i - sum_{m<i} L[i][m]
+  // Linv[m]) / L[i][i].
+  std::vector<double> inv(k * k, 0.0);
+  for (int64_t i = 0; i < k; ++i) {
+    double *row = &inv[i * k];
+    row[i] = 1.0;
+    for (int64_t m = 0; m < i; ++m) {
+      double c = r[i * k + m];
+      const double *src = &inv[m * k];
+      for (int64_t j = 0; j <= m; ++j)
+        row[j] -= c * src[j];
+    }
+    double d = r[i * k + i];
+    for (int64_t j = 0; j <= i; ++j)
+      row[j] /= d;
+  }
+  f.importance.resize(k);
+  for (int64_t i = 0; i < k; ++i)
+    f.importance[i] = static_cast<float>(diag[i] / (mean > 0.0 ? mean : 1.0));
+  f.clipSearch = options.clipSearch;
+  f.upper.assign(k * k, 0.0f);
+  for (int64_t a = 0; a < k; ++a)
+    for (int64_t b = a; b < k; ++b)
+      f.upper[a * k + b] =
+          static_cast<float>(inv[(k - 1 - a) * k + (k - 1 - b)]);
+  return f;
+}
+
+void mlir::llm::quantizeGPTQ(QuantAttr quant, const QuantLayout &l,
+                             const float *weights, const GPTQFactor &factor,
+                             uint8_t *out) {
+  assert(factor.cols == l.cols && "GPTQ factor of another width");
+  std::memset(out, 0, l.totalBytes);
+  QuantFormat f(quant);
+  const int64_t n = l.rows, k = l.cols;
+  bool identity = true;
+  for (int64_t a = 0; a < k; ++a)
+    identity &= factor.perm[a] == a;
+  // Columns in quantization order; with act order the group parameters come
+  // from the original weights (the layout has one scale per contiguous
+  // group), else from the updated ones when their group starts.
+  std::vector<float> w(n * k);
+  for (int64_t r = 0; r < n; ++r)
+    for (int64_t a = 0; a < k; ++a)
+      w[r * k + a] = weights[r * k + factor.perm[a]];
+  std::vector<GroupParams> params(n * l.groupsPerRow);
+  // A group's parameters: its full range, or the clipped range that costs
+  // the least error weighted by its channels' mean x^2.
+  auto choose = [&](const float *values, int64_t firstCol) {
+    return factor.clipSearch
+               ? f.search(values, &factor.importance[firstCol], l.group)
+               : f.choose(values, l.group);
+  };
+  if (!identity)
+    for (int64_t r = 0; r < n; ++r)
+      for (int64_t g = 0; g < l.groupsPerRow; ++g) {
+        params[r * l.groupsPerRow + g] =
+            choose(weights + r * k + g * l.group, g * l.group);
+        storeParams(f, l, out, r * l.groupsPerRow + g,
+                    params[r * l.groupsPerRow + g]);
+      }
+  // Rows are independent: blocks of rows stay in cache while each row of
+  // the factor is read once per block.
+  constexpr int64_t kRowBlock = 16;
+  for (int64_t r0 = 0; r0 < n; r0 += kRowBlock) {
+    int64_t r1 = std::min(n, r0 + kRowBlock);
+    for (int64_t a = 0; a < k; ++a) {
+      int64_t col = factor.perm[a], g = col / l.group;
+      const float *u = &factor.upper[a * k];
+      float d = u[a];
+      for (int64_t r = r0; r < r1; ++r) {
+        float *row = &w[r * k];
+        GroupParams &p = params[r * l.groupsPerRow + g];
+        if (identity && col % l.group == 0) {
+          p = choose(row + a, col);
+          storeParams(f, l, out, r * l.groupsPerRow + g, p);
         }
-        int code = symmetric && bits == 4 ? q + 8 : q;
-        storeCode(out, bits, r * l.cols + g * l.group + k, code);
+        int q = f.quantize(row[a], p);
+        storeCode(out, f.bits, r * k + col, f.code(q));
+        float err = (row[a] - f.dequantize(q, p)) / d;
+        for (int64_t b = a + 1; b < k; ++b)
+          row[b] -= err * u[b];
       }
     }
   }

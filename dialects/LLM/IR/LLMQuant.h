@@ -21,9 +21,20 @@
 #include "dialects/LLM/IR/LLMDialect.h"
 
 #include <cstdint>
+#include <vector>
 
 namespace mlir {
 namespace llm {
+
+/// Discardable attribute of an `llm.weight` naming how the packer picks its
+/// codes when that is not round-to-nearest (llm-quantize's `method`).
+constexpr llvm::StringLiteral kQuantMethodAttr = "llm.quant_method";
+
+/// Whether `method` is a quantization method the packer implements: "rtn"
+/// or "gptq".
+inline bool isQuantMethod(llvm::StringRef method) {
+  return method == "rtn" || method == "gptq";
+}
 
 struct QuantLayout {
   int64_t rows = 0, cols = 0, group = 0, groupsPerRow = 0;
@@ -40,6 +51,52 @@ QuantLayout getQuantLayout(QuantAttr quant, int64_t rows, int64_t cols);
 /// codes are chosen, so dequantization reproduces the stored values.
 void quantizeRTN(QuantAttr quant, const QuantLayout &layout,
                  const float *weights, uint8_t *out);
+
+/// GPTQ (Frantar et al., 2022): choices for factorGPTQ.
+struct GPTQOptions {
+  /// Added to the Hessian's diagonal, as a fraction of its mean (raised
+  /// tenfold until the Cholesky factorization succeeds).
+  double dampening = 0.01;
+  /// Quantize columns by decreasing Hessian diagonal ("act order"), so the
+  /// channels with the largest activations are rounded first and their
+  /// errors compensated by the rest. The group parameters then come from
+  /// the original weights, since the layout has one scale per contiguous
+  /// group.
+  bool actOrder = true;
+  /// Choose each group's range among shrunk ones (clipping outliers) by the
+  /// rounding error weighted by each channel's mean x^2, instead of the
+  /// full range.
+  bool clipSearch = true;
+};
+
+/// What GPTQ needs of a layer's input statistics, computed once per
+/// Hessian and shared by every weight reading the same input.
+struct GPTQFactor {
+  int64_t cols = 0;
+  /// Quantization order of the columns.
+  std::vector<int64_t> perm;
+  /// U (cols x cols, upper triangular, row-major) with U^T U the inverse of
+  /// the permuted, dampened Hessian.
+  std::vector<float> upper;
+  /// Per channel (original order): the Hessian's diagonal over its mean.
+  std::vector<float> importance;
+  bool clipSearch = true;
+};
+
+/// Factors `hessian` (cols x cols, row-major, symmetric: X^T X of the
+/// layer's inputs X [tokens, cols], at any positive scale). Channels with a
+/// zero diagonal (never active in the calibration) get a unit one.
+GPTQFactor factorGPTQ(const double *hessian, int64_t cols,
+                      const GPTQOptions &options = {});
+
+/// GPTQ quantization of row-major f32 `weights` [rows, cols] into `out`
+/// (the same layout as quantizeRTN): columns are rounded one at a time and
+/// each rounding error is spread over the columns not yet rounded so that
+/// the output error ||W X - Q X|| on the calibration inputs stays small.
+/// Scales and mins are f16 exactly as stored.
+void quantizeGPTQ(QuantAttr quant, const QuantLayout &layout,
+                  const float *weights, const GPTQFactor &factor,
+                  uint8_t *out);
 
 /// Dequantizes `packed` back to row-major f32 (the reference semantics).
 void dequantize(QuantAttr quant, const QuantLayout &layout,

@@ -1,0 +1,345 @@
+//===- Calibration.cpp - Activation statistics of a model on text ----------===//
+//
+// Part of Frugal.
+//
+//===----------------------------------------------------------------------===//
+
+#include "passes/Calibration/Calibration.h"
+
+#include "dialects/LLM/IR/LLMDialect.h"
+#include "lowering/Passes.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/ExecutionEngine/ExecutionEngine.h"
+#include "mlir/IR/Builders.h"
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
+#include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
+#include "mlir/Target/LLVMIR/Dialect/OpenMP/OpenMPToLLVMIRTranslation.h"
+#include "llvm/ADT/DenseMap.h"
+#include "llvm/ExecutionEngine/Orc/Mangling.h"
+#include "llvm/Support/TargetSelect.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+
+using namespace mlir;
+using namespace mlir::llm;
+
+static llvm::Error makeError(const llvm::Twine &message) {
+  return llvm::createStringError(llvm::inconvertibleErrorCode(), message);
+}
+
+namespace {
+
+/// Where the JIT-compiled model reports its matmul inputs.
+struct Collector {
+  CalibrationStats *stats;
+  std::vector<bool> wantGram;
+
+  void observe(const float *data, int64_t rows, int64_t channels,
+               llvm::function_ref<int64_t(int64_t)> rowOffset, int64_t id) {
+    ChannelStats &s = stats->inputs[id];
+    s.count += rows;
+    for (int64_t r = 0; r < rows; ++r) {
+      const float *row = data + rowOffset(r);
+      for (int64_t c = 0; c < channels; ++c) {
+        float v = row[c];
+        s.sumAbs[c] += std::fabs(v);
+        s.sumSquares[c] += static_cast<double>(v) * v;
+        s.maxAbs[c] = std::max(s.maxAbs[c], std::fabs(v));
+      }
+    }
+    if (wantGram[id])
+      accumulateGram(s, data, rows, channels, rowOffset);
+  }
+
+  /// s.gram += X^T X (upper triangle) for the rows of one call, in blocks
+  /// of rows so that the K x K accumulator is swept once per block: each
+  /// row i of the Gram matrix is summed over the block in f32, then added
+  /// in f64.
+  void accumulateGram(ChannelStats &s, const float *data, int64_t rows,
+                      int64_t channels,
+                      llvm::function_ref<int64_t(int64_t)> rowOffset) {
+    constexpr int64_t kBlock = 64;
+    std::vector<float> block(kBlock * channels), acc(channels);
+    for (int64_t r0 = 0; r0 < rows; r0 += kBlock) {
+      int64_t n = std::min(kBlock, rows - r0);
+      for (int64_t t = 0; t < n; ++t)
+        std::memcpy(&block[t * channels], data + rowOffset(r0 + t),
+                    channels * sizeof(float));
+      for (int64_t i = 0; i < channels; ++i) {
+        std::fill(acc.begin() + i, acc.end(), 0.0f);
+        for (int64_t t = 0; t < n; ++t) {
+          const float *x = &block[t * channels];
+          float xi = x[i];
+          if (xi == 0.0f)
+            continue;
+          for (int64_t j = i; j < channels; ++j)
+            acc[j] += xi * x[j];
+        }
+        double *g = &s.gram[i * channels];
+        for (int64_t j = i; j < channels; ++j)
+          g[j] += acc[j];
+      }
+    }
+  }
+};
+
+// The lowered observation callbacks: a memref of rank 2 or 3 (allocated,
+// aligned, offset, sizes, strides), the collector's address and the input's
+// index. Elements along the last (channel) dimension are contiguous.
+extern "C" void frugalCalibrationObserve2(float *, float *aligned,
+                                          int64_t offset, int64_t s0,
+                                          int64_t s1, int64_t t0, int64_t,
+                                          int64_t collector, int64_t id) {
+  reinterpret_cast<Collector *>(collector)->observe(
+      aligned + offset, s0, s1, [&](int64_t r) { return r * t0; }, id);
+}
+
+extern "C" void frugalCalibrationObserve3(float *, float *aligned,
+                                          int64_t offset, int64_t s0,
+                                          int64_t s1, int64_t s2, int64_t t0,
+                                          int64_t t1, int64_t,
+                                          int64_t collector, int64_t id) {
+  reinterpret_cast<Collector *>(collector)->observe(
+      aligned + offset, s0 * s1, s2,
+      [&](int64_t r) { return (r / s1) * t0 + (r % s1) * t1; }, id);
+}
+
+/// The value whose rows reach `matmul`'s weight: its lhs, or the source of
+/// a slice of it along a non-channel axis.
+Value observedInput(MatmulOp matmul) {
+  Value lhs = matmul.getLhs();
+  if (auto slice = lhs.getDefiningOp<SliceOp>()) {
+    auto type = cast<RankedTensorType>(slice.getInput().getType());
+    if (static_cast<int64_t>(slice.getAxis()) != type.getRank() - 1)
+      return slice.getInput();
+  }
+  return lhs;
+}
+
+/// Inserts the observation calls into `forward` of `module`; fills the
+/// stats' inputs and weight map. Returns the callback symbol of each
+/// declared observation function.
+LogicalResult instrument(ModuleOp module, func::FuncOp forward,
+                         CalibrationStats &stats, Collector &collector,
+                         const CalibrationOptions &options,
+                         llvm::StringMap<void *> &symbols) {
+  MLIRContext *ctx = module.getContext();
+  OpBuilder moduleBuilder = OpBuilder::atBlockBegin(module.getBody());
+  llvm::DenseMap<Value, size_t> inputIds;
+  llvm::DenseMap<Type, func::FuncOp> declarations;
+  SmallVector<MatmulOp> matmuls;
+  forward.walk([&](MatmulOp op) { matmuls.push_back(op); });
+  for (MatmulOp matmul : matmuls) {
+    auto weight = matmul.getRhs().getDefiningOp<WeightOp>();
+    if (!weight)
+      continue;
+    if (weight.getQuant())
+      return weight.emitOpError("calibration runs the f32 model; weight '")
+             << weight.getName() << "' is quantized";
+    Value input = observedInput(matmul);
+    auto type = cast<RankedTensorType>(input.getType());
+    if (!type.getElementType().isF32() ||
+        (type.getRank() != 2 && type.getRank() != 3))
+      return matmul.emitOpError(
+          "calibration observes rank-2 or rank-3 f32 inputs only");
+    auto [it, inserted] = inputIds.try_emplace(input, stats.inputs.size());
+    size_t id = it->second;
+    if (inserted) {
+      ChannelStats s;
+      s.channels = type.getDimSize(type.getRank() - 1);
+      s.sumAbs.assign(s.channels, 0.0);
+      s.sumSquares.assign(s.channels, 0.0);
+      s.maxAbs.assign(s.channels, 0.0f);
+      stats.inputs.push_back(std::move(s));
+      collector.wantGram.push_back(false);
+
+      func::FuncOp &decl = declarations[type];
+      if (!decl) {
+        std::string name = "__frugal_calibration_observe_" +
+                           std::to_string(declarations.size());
+        auto i64 = IntegerType::get(ctx, 64);
+        decl = func::FuncOp::create(
+            moduleBuilder, module.getLoc(), name,
+            FunctionType::get(ctx, {type, i64, i64}, {}));
+        decl.setPrivate();
+        void *callback =
+            type.getRank() == 2
+                ? reinterpret_cast<void *>(&frugalCalibrationObserve2)
+                : reinterpret_cast<void *>(&frugalCalibrationObserve3);
+        symbols[name] = callback;
+      }
+      OpBuilder b(ctx);
+      b.setInsertionPointAfterValue(input);
+      Location loc = matmul.getLoc();
+      Value self = arith::ConstantIntOp::create(
+          b, loc, reinterpret_cast<int64_t>(&collector), 64);
+      Value index = arith::ConstantIntOp::create(b, loc, id, 64);
+      func::CallOp::create(b, loc, decl, ValueRange{input, self, index});
+    }
+    stats.byWeight.try_emplace(weight.getName(), id);
+    if (options.collectGram && options.collectGram(weight.getName()))
+      collector.wantGram[id] = true;
+  }
+  if (stats.inputs.empty())
+    return forward.emitError("calibration: no matmul reads a weight");
+  for (auto [id, s] : llvm::enumerate(stats.inputs))
+    if (collector.wantGram[id])
+      s.gram.assign(s.channels * s.channels, 0.0);
+  return success();
+}
+
+/// The expanded fields of one memref descriptor, kept alive for the call.
+struct Descriptor {
+  void *allocated, *aligned;
+  int64_t offset = 0;
+  std::vector<int64_t> sizes, strides;
+
+  Descriptor(void *data, llvm::ArrayRef<int64_t> shape)
+      : allocated(data), aligned(data), sizes(shape.begin(), shape.end()),
+        strides(shape.size()) {
+    int64_t stride = 1;
+    for (int64_t i = static_cast<int64_t>(shape.size()) - 1; i >= 0; --i) {
+      strides[i] = stride;
+      stride *= shape[i];
+    }
+  }
+  void appendTo(std::vector<void *> &args) {
+    args.push_back(&allocated);
+    args.push_back(&aligned);
+    args.push_back(&offset);
+    for (int64_t &s : sizes)
+      args.push_back(&s);
+    for (int64_t &s : strides)
+      args.push_back(&s);
+  }
+};
+
+} // namespace
+
+llvm::Expected<CalibrationStats>
+mlir::llm::collectCalibrationStats(ModuleOp module,
+                                   llvm::ArrayRef<uint8_t> weights,
+                                   llvm::ArrayRef<int64_t> tokens,
+                                   const CalibrationOptions &options) {
+  if (tokens.empty())
+    return makeError("calibration needs at least one token");
+  if (options.chunkTokens < 1)
+    return makeError("calibration chunks need at least one token");
+  OwningOpRef<ModuleOp> clone = module.clone();
+  auto forward = clone->lookupSymbol<func::FuncOp>("forward");
+  if (!forward)
+    return makeError("calibration: the model has no `forward` function");
+  // forward(tokens: tensor<1x?xi64>, position: index, cache) -> logits.
+  FunctionType type = forward.getFunctionType();
+  auto tokenType = type.getNumInputs() == 3
+                       ? dyn_cast<RankedTensorType>(type.getInput(0))
+                       : RankedTensorType();
+  auto cache = type.getNumInputs() == 3
+                   ? dyn_cast<KVCacheType>(type.getInput(2))
+                   : KVCacheType();
+  auto logits = type.getNumResults() == 1
+                    ? dyn_cast<RankedTensorType>(type.getResult(0))
+                    : RankedTensorType();
+  if (!tokenType || tokenType.getRank() != 2 ||
+      !tokenType.getElementType().isInteger(64) ||
+      !type.getInput(1).isIndex() || !cache ||
+      (!cache.getLayout() && !cache.getElementType().isF32()) || !logits ||
+      !logits.hasStaticShape() || !logits.getElementType().isF32())
+    return makeError("calibration: `forward` must take (tokens, position, "
+                     "f32 KV cache) and return static f32 logits");
+
+  CalibrationStats stats;
+  Collector collector{&stats, {}};
+  llvm::StringMap<void *> symbols;
+  if (failed(instrument(*clone, forward, stats, collector, options, symbols)))
+    return makeError("calibration: cannot instrument the model");
+
+  PassManager pm(clone->getContext());
+  CPUPipelineOptions pipeline;
+  pipeline.vectorWidth = options.vectorWidth;
+  pipeline.openmp = options.openmp;
+  buildLLMToLLVMCPUPipeline(pm, pipeline);
+  if (failed(pm.run(*clone)))
+    return makeError("calibration: lowering the instrumented model failed");
+
+  llvm::InitializeNativeTarget();
+  llvm::InitializeNativeTargetAsmPrinter();
+  MLIRContext *ctx = clone->getContext();
+  registerBuiltinDialectTranslation(*ctx);
+  registerLLVMDialectTranslation(*ctx);
+  registerOpenMPDialectTranslation(*ctx);
+  ExecutionEngineOptions engineOptions;
+  llvm::SmallVector<llvm::StringRef> libs;
+  if (options.openmp)
+    libs.push_back(FRUGAL_LLVM_LIB_DIR "/libomp.so");
+  engineOptions.sharedLibPaths = libs;
+  auto engine = ExecutionEngine::create(*clone, engineOptions);
+  if (!engine)
+    return engine.takeError();
+  (*engine)->registerSymbols([&](llvm::orc::MangleAndInterner interner) {
+    llvm::orc::SymbolMap map;
+    for (const auto &entry : symbols)
+      map[interner(entry.getKey())] = {
+          llvm::orc::ExecutorAddr::fromPtr(entry.getValue()),
+          llvm::JITSymbolFlags::Exported};
+    return map;
+  });
+
+  // An unplanned cache is the dense f32 array; a planned one is a byte
+  // buffer (zeroed, with an identity block table when paged).
+  std::vector<uint8_t> kv;
+  std::vector<int64_t> kvShape;
+  if (!cache.getLayout()) {
+    kvShape = {2, cache.getNumLayers(), cache.getNumHeads(), cache.getMaxSeq(),
+               cache.getHeadDim()};
+    kv.assign(4 * 2 * cache.getNumLayers() * cache.getNumHeads() *
+                  cache.getMaxSeq() * cache.getHeadDim(),
+              0);
+  } else {
+    kvShape = {cache.getStorageBytes()};
+    kv.assign(cache.getStorageBytes(), 0);
+    int64_t blocks = cache.getBlocksPerSequence();
+    if (blocks > 0 && cache.getBlockTableBytes() >= 4 * blocks)
+      for (int32_t j = 0; j < blocks; ++j)
+        std::memcpy(&kv[4 * j], &j, 4);
+  }
+  std::vector<float> out(logits.getNumElements());
+  const int64_t capacity = cache.getMaxSeq();
+  const int64_t total = static_cast<int64_t>(tokens.size());
+  for (int64_t start = 0; start < total;) {
+    // Positions restart at 0 in each window of the cache's capacity.
+    int64_t position = start % capacity;
+    int64_t length = std::min({options.chunkTokens, total - start,
+                               capacity - position});
+    std::vector<int64_t> chunk(tokens.begin() + start,
+                               tokens.begin() + start + length);
+    std::vector<std::unique_ptr<Descriptor>> descriptors;
+    std::vector<void *> args;
+    auto addMemref = [&](void *data, llvm::ArrayRef<int64_t> shape) {
+      descriptors.push_back(std::make_unique<Descriptor>(data, shape));
+      descriptors.back()->appendTo(args);
+    };
+    addMemref(const_cast<uint8_t *>(weights.data()),
+              {static_cast<int64_t>(weights.size())});
+    addMemref(chunk.data(), {1, length});
+    args.push_back(&position);
+    addMemref(kv.data(), kvShape);
+    addMemref(out.data(), logits.getShape());
+    if (llvm::Error err = (*engine)->invokePacked("forward", args))
+      return std::move(err);
+    start += length;
+    if (options.progress)
+      options.progress(static_cast<double>(start) / static_cast<double>(total));
+  }
+  for (ChannelStats &s : stats.inputs)
+    for (int64_t i = 0; s.gram.size() && i < s.channels; ++i)
+      for (int64_t j = 0; j < i; ++j)
+        s.gram[i * s.channels + j] = s.gram[j * s.channels + i];
+  stats.tokens = total;
+  return std::move(stats);
+}

@@ -1,0 +1,92 @@
+//===- Calibration.h - Activation statistics of a model on text -*- C++ -*-===//
+//
+// Part of Frugal. Runs the f32 model on calibration tokens and collects, for
+// every matmul that reads a weight, per-input-channel statistics of its
+// activations. Activation-aware quantization (GPTQ) reads them; sparsity and
+// the cost model can too.
+//
+// The model is instrumented on a private clone: a call to a host callback is
+// inserted before each observed matmul, the clone is lowered with the CPU
+// pipeline and JIT-compiled, and `forward` runs over the tokens in chunks
+// with its KV cache, exactly as the compiled model would prefill them. The
+// caller's module is not modified and the production lowering is untouched.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef FRUGAL_PASSES_CALIBRATION_CALIBRATION_H
+#define FRUGAL_PASSES_CALIBRATION_CALIBRATION_H
+
+#include "mlir/IR/BuiltinOps.h"
+#include "llvm/ADT/StringMap.h"
+#include "llvm/Support/Error.h"
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+namespace mlir {
+namespace llm {
+
+/// Statistics of the rows x[0..channels) one matmul input took over the
+/// calibration tokens.
+struct ChannelStats {
+  int64_t channels = 0;
+  /// Rows (token positions) observed.
+  int64_t count = 0;
+  /// Per channel: sum |x|, sum x^2, max |x|.
+  std::vector<double> sumAbs, sumSquares;
+  std::vector<float> maxAbs;
+  /// X^T X (channels x channels, row-major), when collected.
+  std::vector<double> gram;
+
+  double meanAbs(int64_t c) const {
+    return count ? sumAbs[c] / static_cast<double>(count) : 0.0;
+  }
+  double meanSquare(int64_t c) const {
+    return count ? sumSquares[c] / static_cast<double>(count) : 0.0;
+  }
+};
+
+/// Statistics per distinct matmul input; weights reading the same input
+/// (q/k/v, gate/up) share one entry.
+struct CalibrationStats {
+  std::vector<ChannelStats> inputs;
+  /// Weight name -> index in `inputs` (its first matmul use).
+  llvm::StringMap<size_t> byWeight;
+  /// Tokens the model ran on.
+  int64_t tokens = 0;
+
+  const ChannelStats *lookup(llvm::StringRef weightName) const {
+    auto it = byWeight.find(weightName);
+    return it == byWeight.end() ? nullptr : &inputs[it->second];
+  }
+};
+
+struct CalibrationOptions {
+  /// Tokens per `forward` call.
+  int64_t chunkTokens = 64;
+  /// Whether to collect X^T X for the input of the named weight.
+  std::function<bool(llvm::StringRef)> collectGram;
+  /// CPU lowering choices.
+  int64_t vectorWidth = 16;
+  bool openmp = true;
+  /// Called with the fraction of the tokens processed.
+  std::function<void(double)> progress;
+};
+
+/// Runs `forward` of `module` (llm IR with f32 weights whose offsets point
+/// into `weights`, the packed blob) over `tokens` and returns the statistics
+/// of every matmul-with-weight input. Tokens beyond the KV-cache capacity
+/// start a new window at position 0. The input of a matmul reading a slice
+/// along a non-channel axis (the logits of the last position) is observed
+/// before the slice, so every position counts.
+llvm::Expected<CalibrationStats>
+collectCalibrationStats(ModuleOp module, llvm::ArrayRef<uint8_t> weights,
+                        llvm::ArrayRef<int64_t> tokens,
+                        const CalibrationOptions &options = {});
+
+} // namespace llm
+} // namespace mlir
+
+#endif // FRUGAL_PASSES_CALIBRATION_CALIBRATION_H

@@ -1,0 +1,12 @@
+// llm-compile's activation-aware quantization options: the method reaches
+// llm-quantize, and what calibration needs is checked before any work.
+
+// RUN: llm-compile %S/../../fixtures/tiny-llama --quantize int4 --quant-method gptq --quant-rtn 'lm_head.*' --emit mlir -o - | FileCheck %s
+// CHECK: llm.weight "model.layers.0.self_attn.q_proj.weight" quant <bits = 4, group = 32, scheme = symmetric> at {{[0-9]+}} {llm.quant_method = "gptq"}
+// CHECK: llm.weight "lm_head.weight" quant <bits = 4, group = 32, scheme = symmetric> at {{[0-9]+}} : tensor<256x64xf32>
+
+// RUN: not llm-compile %S/../../fixtures/tiny-llama --quantize int4 --quant-method gptq -o %t 2>&1 | FileCheck %s --check-prefix=NOTOK
+// NOTOK: error: --quant-method=gptq runs the model on calibration text, but {{.*}}tiny-llama has no tokenizer
+
+// RUN: not llm-compile %S/../../fixtures/tiny-llama --quantize int4 --quant-method awq -o %t 2>&1 | FileCheck %s --check-prefix=METHOD
+// METHOD: error: --quant-method expects rtn or gptq, got 'awq'

@@ -1,0 +1,254 @@
+//===- CalibrationTest.cpp - Activation statistics of a model on text ------===//
+//
+// Part of Frugal. The calibration library's statistics against values
+// computed independently in C++: a small hand-written model (shared inputs,
+// a sliced logits matmul, X^T X), and the tiny-llama fixture (the first
+// layer's input from its checkpoint; chunking through the KV cache must not
+// change anything).
+//
+//===----------------------------------------------------------------------===//
+
+#include "passes/Calibration/Calibration.h"
+#include "tools/llm-compile/Calibrate.h"
+
+#include "dialects/LLM/IR/LLMDialect.h"
+#include "frontends/safetensors/Checkpoint.h"
+#include "frontends/safetensors/Importer.h"
+#include "frontends/safetensors/ModelConfig.h"
+#include "passes/Passes.h"
+
+#include "mlir/IR/MLIRContext.h"
+#include "mlir/InitAllDialects.h"
+#include "mlir/InitAllExtensions.h"
+#include "mlir/Parser/Parser.h"
+#include "mlir/Pass/PassManager.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstring>
+#include <random>
+
+using namespace mlir;
+using namespace mlir::llm;
+
+namespace {
+
+class CalibrationTest : public ::testing::Test {
+protected:
+  CalibrationTest() {
+    DialectRegistry registry;
+    registerAllDialects(registry);
+    registerAllExtensions(registry);
+    registry.insert<LLMDialect>();
+    context.appendDialectRegistry(registry);
+    context.loadAllAvailableDialects();
+  }
+  MLIRContext context;
+};
+
+/// Accumulated statistics of rows of `width` values.
+struct Expected {
+  int64_t width, count = 0;
+  std::vector<double> sumAbs, sumSquares, gram;
+  std::vector<float> maxAbs;
+  explicit Expected(int64_t width)
+      : width(width), sumAbs(width), sumSquares(width), gram(width * width),
+        maxAbs(width) {}
+  void add(const float *row) {
+    ++count;
+    for (int64_t i = 0; i < width; ++i) {
+      sumAbs[i] += std::fabs(row[i]);
+      sumSquares[i] += double(row[i]) * row[i];
+      maxAbs[i] = std::max(maxAbs[i], std::fabs(row[i]));
+      for (int64_t j = 0; j < width; ++j)
+        gram[i * width + j] += double(row[i]) * row[j];
+    }
+  }
+  void check(const ChannelStats *s, bool withGram, double tol,
+             const char *what) const {
+    ASSERT_TRUE(s) << what;
+    ASSERT_EQ(s->channels, width) << what;
+    EXPECT_EQ(s->count, count) << what;
+    for (int64_t i = 0; i < width; ++i) {
+      EXPECT_NEAR(s->sumAbs[i], sumAbs[i], tol * (1 + sumAbs[i])) << what << i;
+      EXPECT_NEAR(s->sumSquares[i], sumSquares[i], tol * (1 + sumSquares[i]))
+          << what << i;
+      EXPECT_NEAR(s->maxAbs[i], maxAbs[i], tol * (1 + maxAbs[i])) << what << i;
+    }
+    if (!withGram) {
+      EXPECT_TRUE(s->gram.empty()) << what;
+      return;
+    }
+    ASSERT_EQ(s->gram.size(), gram.size()) << what;
+    for (size_t i = 0; i < gram.size(); ++i)
+      EXPECT_NEAR(s->gram[i], gram[i], tol * (1 + std::fabs(gram[i])))
+          << what << i;
+  }
+};
+
+// embed -> (a, b share their input) -> silu(a) * b -> c -> last position ->
+// head. Statistics of every input, X^T X of c's, over chunks of 3 tokens.
+TEST_F(CalibrationTest, HandWrittenModel) {
+  const int64_t vocab = 16, dim = 8, hidden = 12;
+  // Offsets: embed, a, b, c, head (f32, 64-byte aligned).
+  const int64_t sizes[] = {vocab * dim, hidden * dim, hidden * dim,
+                           dim * hidden, vocab * dim};
+  int64_t offsets[5], total = 0;
+  for (int i = 0; i < 5; ++i) {
+    offsets[i] = total;
+    total = (total + sizes[i] * 4 + 63) / 64 * 64;
+  }
+  std::vector<uint8_t> blob(total);
+  std::vector<std::vector<float>> w(5);
+  std::mt19937 rng(7);
+  std::normal_distribution<float> normal(0.0f, 0.5f);
+  for (int i = 0; i < 5; ++i) {
+    w[i].resize(sizes[i]);
+    for (float &v : w[i])
+      v = normal(rng);
+    std::memcpy(&blob[offsets[i]], w[i].data(), sizes[i] * 4);
+  }
+  std::string source = R"mlir(
+func.func @forward(%tokens: tensor<1x?xi64>, %pos: index, %kv: !llm.kv_cache<1 x 1 x 32 x 4, f32>) -> tensor<1x1x16xf32> {
+  %e = llm.weight "embed" at OFF0 : tensor<16x8xf32>
+  %x = llm.embed %e, %tokens : tensor<16x8xf32>, tensor<1x?xi64> -> tensor<1x?x8xf32>
+  %a = llm.weight "a" at OFF1 : tensor<12x8xf32>
+  %h = llm.matmul %x, %a transpose_b : tensor<1x?x8xf32>, tensor<12x8xf32> -> tensor<1x?x12xf32>
+  %b = llm.weight "b" at OFF2 : tensor<12x8xf32>
+  %g = llm.matmul %x, %b transpose_b : tensor<1x?x8xf32>, tensor<12x8xf32> -> tensor<1x?x12xf32>
+  %s = llm.silu %h : tensor<1x?x12xf32>
+  %m = llm.mul %s, %g : tensor<1x?x12xf32>, tensor<1x?x12xf32> -> tensor<1x?x12xf32>
+  %c = llm.weight "c" at OFF3 : tensor<8x12xf32>
+  %y = llm.matmul %m, %c transpose_b : tensor<1x?x12xf32>, tensor<8x12xf32> -> tensor<1x?x8xf32>
+  %last = llm.slice %y {axis = 1 : i64, start = -1 : i64} : tensor<1x?x8xf32> -> tensor<1x1x8xf32>
+  %head = llm.weight "head" at OFF4 : tensor<16x8xf32>
+  %l = llm.matmul %last, %head transpose_b : tensor<1x1x8xf32>, tensor<16x8xf32> -> tensor<1x1x16xf32>
+  return %l : tensor<1x1x16xf32>
+}
+)mlir";
+  for (int i = 0; i < 5; ++i) {
+    std::string key = "OFF" + std::to_string(i);
+    source.replace(source.find(key), key.size(), std::to_string(offsets[i]));
+  }
+  auto module = parseSourceString<ModuleOp>(source, &context);
+  ASSERT_TRUE(module);
+
+  std::vector<int64_t> tokens = {3, 1, 4, 1, 5, 9, 2, 6, 5, 3};
+  CalibrationOptions options;
+  options.chunkTokens = 3;
+  options.openmp = false;
+  options.collectGram = [](llvm::StringRef name) { return name == "c"; };
+  auto stats = collectCalibrationStats(*module, blob, tokens, options);
+  ASSERT_TRUE(static_cast<bool>(stats)) << llvm::toString(stats.takeError());
+
+  Expected x(dim), m(hidden), y(dim);
+  for (int64_t t : tokens) {
+    const float *xr = &w[0][t * dim];
+    x.add(xr);
+    std::vector<float> mr(hidden), yr(dim);
+    for (int64_t j = 0; j < hidden; ++j) {
+      double h = 0, g = 0;
+      for (int64_t k = 0; k < dim; ++k) {
+        h += double(xr[k]) * w[1][j * dim + k];
+        g += double(xr[k]) * w[2][j * dim + k];
+      }
+      mr[j] = static_cast<float>(h / (1 + std::exp(-h)) * g);
+    }
+    m.add(mr.data());
+    for (int64_t j = 0; j < dim; ++j) {
+      double v = 0;
+      for (int64_t k = 0; k < hidden; ++k)
+        v += double(mr[k]) * w[3][j * hidden + k];
+      yr[j] = static_cast<float>(v);
+    }
+    y.add(yr.data());
+  }
+  EXPECT_EQ(stats->tokens, 10);
+  EXPECT_EQ(stats->inputs.size(), 3u) << "a and b share one input";
+  EXPECT_EQ(stats->lookup("a"), stats->lookup("b"));
+  EXPECT_EQ(stats->lookup("embed"), nullptr) << "not a matmul weight";
+  x.check(stats->lookup("a"), false, 1e-5, "a ");
+  m.check(stats->lookup("c"), true, 1e-4, "c ");
+  // The head sees every position, not just the last of each chunk.
+  y.check(stats->lookup("head"), false, 1e-4, "head ");
+}
+
+// tiny-llama: the first layer's q/k/v input is rms_norm(embed) from the
+// checkpoint; one token per call and whole-text calls give the same
+// statistics everywhere (the KV cache carries the context).
+TEST_F(CalibrationTest, TinyLlamaFixture) {
+  std::string dir = FRUGAL_FIXTURES_DIR "/tiny-llama";
+  auto checkpoint = frugal::safetensors::Checkpoint::open(dir);
+  ASSERT_TRUE(static_cast<bool>(checkpoint))
+      << llvm::toString(checkpoint.takeError());
+  auto config = frugal::safetensors::loadModelConfig(dir);
+  ASSERT_TRUE(static_cast<bool>(config)) << llvm::toString(config.takeError());
+  auto module =
+      frugal::safetensors::importModel(context, **checkpoint, *config);
+  ASSERT_TRUE(static_cast<bool>(module)) << llvm::toString(module.takeError());
+  PassManager pm(&context);
+  LLMOptimizationOptions optimization;
+  optimization.quantBits = 4;
+  optimization.quantMethod = "gptq";
+  buildLLMOptimizationPipeline(pm, optimization);
+  ASSERT_TRUE(succeeded(pm.run(**module)));
+  ASSERT_TRUE(frugal::needsCalibration(**module));
+
+  std::vector<int64_t> tokens;
+  for (int i = 0; i < 40; ++i)
+    tokens.push_back((i * 37 + 11) % config->vocabSize);
+  CalibrationOptions whole, single;
+  whole.chunkTokens = 64;
+  single.chunkTokens = 1;
+  auto a = frugal::calibrateModel(**module, **checkpoint, tokens, whole);
+  ASSERT_TRUE(static_cast<bool>(a)) << llvm::toString(a.takeError());
+  auto b = frugal::calibrateModel(**module, **checkpoint, tokens, single);
+  ASSERT_TRUE(static_cast<bool>(b)) << llvm::toString(b.takeError());
+
+  // Every quantized (gptq) weight has X^T X; 7 matmul inputs per layer
+  // collapse to 4 (q/k/v and gate/up share theirs), plus the logits.
+  const ChannelStats *q = a->lookup("model.layers.0.self_attn.q_proj.weight");
+  ASSERT_TRUE(q);
+  EXPECT_EQ(q, a->lookup("model.layers.0.self_attn.v_proj.weight"));
+  EXPECT_EQ(a->inputs.size(),
+            static_cast<size_t>(4 * config->numLayers + 1));
+  for (const auto &entry : a->byWeight)
+    EXPECT_FALSE(a->inputs[entry.getValue()].gram.empty())
+        << entry.getKey().str();
+
+  int64_t hidden = config->hiddenSize;
+  std::vector<float> embed(config->vocabSize * hidden), gamma(hidden);
+  ASSERT_FALSE(static_cast<bool>(
+      (*checkpoint)->readAsF32("model.embed_tokens.weight", embed)));
+  ASSERT_FALSE(static_cast<bool>((*checkpoint)->readAsF32(
+      "model.layers.0.input_layernorm.weight", gamma)));
+  Expected x(hidden);
+  for (int64_t t : tokens) {
+    const float *e = &embed[t * hidden];
+    double ss = 0;
+    for (int64_t i = 0; i < hidden; ++i)
+      ss += double(e[i]) * e[i];
+    double inv = 1.0 / std::sqrt(ss / hidden + config->normEps);
+    std::vector<float> row(hidden);
+    for (int64_t i = 0; i < hidden; ++i)
+      row[i] = static_cast<float>(e[i] * inv * gamma[i]);
+    x.add(row.data());
+  }
+  x.check(q, true, 1e-4, "layer 0 input ");
+
+  ASSERT_EQ(a->inputs.size(), b->inputs.size());
+  for (const auto &entry : a->byWeight) {
+    const ChannelStats &sa = a->inputs[entry.getValue()];
+    const ChannelStats *sb = b->lookup(entry.getKey());
+    ASSERT_TRUE(sb);
+    EXPECT_EQ(sa.count, static_cast<int64_t>(tokens.size()));
+    EXPECT_EQ(sb->count, sa.count);
+    for (int64_t c = 0; c < sa.channels; ++c)
+      EXPECT_NEAR(sb->sumSquares[c], sa.sumSquares[c],
+                  1e-3 * (1 + sa.sumSquares[c]))
+          << entry.getKey().str() << " channel " << c;
+  }
+}
+
+} // namespace
