@@ -44,7 +44,8 @@ static void setModuleAttrs(ModuleOp module, const ModelConfig &cfg,
   if (cfg.bosTokenId >= 0)
     module->setAttr("llm.bos_token_id", i64(cfg.bosTokenId));
   module->setAttr("llm.eos_token_ids", b.getI64ArrayAttr(cfg.eosTokenIds));
-  // Attention ignores the window for now; exact up to that many tokens.
+  // llm-plan-kv-cache turns a window shorter than the cache into a ring
+  // buffer whose attention sees only the last `window` positions.
   if (cfg.slidingWindow)
     module->setAttr("llm.sliding_window", i64(*cfg.slidingWindow));
 }

@@ -2,17 +2,23 @@
 //
 // Part of Frugal.
 //
-// Attention with a KV cache first appends the step's keys and values to the
-// cache, then runs one task per (query head, query position): one pass over
+// Attention runs one task per (query head, query position): one pass over
 // the visible keys computing scores (vectorized over head_dim) with an
 // online softmax, the weighted sum of values accumulated in head_dim/width
-// vector registers. Query heads of a GQA group read the same KV head.
+// vector registers. Query heads of a GQA group read the same KV head. With
+// a KV cache, earlier positions are read through the layout that
+// llm-plan-kv-cache chose (contiguous, paged through a block table, or a
+// ring buffer; f32, f16, or int8 with per-token, per-head f16 scales), the
+// step's own keys come from the operands, and the step is appended to the
+// cache (converted or quantized) once every query is answered.
 //
 //===----------------------------------------------------------------------===//
 
 #include "lowering/LLMToKernels/KernelBuilder.h"
 
 #include <cmath>
+#include <functional>
+#include <optional>
 
 using namespace mlir;
 using namespace mlir::llm;
@@ -170,23 +176,131 @@ struct RopeToKernel : public KernelPattern<RopeOp> {
 // Attention
 //===----------------------------------------------------------------------===//
 
-/// Where the keys/values of one attention come from.
-struct KVSource {
-  Value keys, values; // memrefs
-  bool fromCache;
-  int64_t layer;
-  Value batch; // batch index (no-cache form)
-  /// Indices of element `d` of key/value position `t` of KV head `g`.
-  SmallVector<Value> indices(OpBuilder &b, Location loc, Value t, Value g,
-                             Value d, int64_t headDim, bool value) const {
-    if (fromCache)
-      return {cIdx(b, loc, value ? 1 : 0), cIdx(b, loc, layer), g, t, d};
-    return {batch, t, idxAdd(b, loc, idxMul(b, loc, g, headDim), d)};
+/// Loads `lanes` elements (a scalar when lanes == 1) of any float or i8
+/// memref and converts them to f32.
+Value loadAsF32(OpBuilder &b, Location loc, int64_t lanes, Value memref,
+                ValueRange idx) {
+  Type element = cast<MemRefType>(memref.getType()).getElementType();
+  Type f32 = b.getF32Type();
+  Value x;
+  Type target = f32;
+  if (lanes == 1) {
+    x = memref::LoadOp::create(b, loc, memref, idx);
+  } else {
+    x = vector::LoadOp::create(b, loc, VectorType::get({lanes}, element),
+                               memref, idx);
+    target = VectorType::get({lanes}, f32);
+  }
+  if (element.isF32())
+    return x;
+  if (isa<FloatType>(element))
+    return arith::ExtFOp::create(b, loc, target, x);
+  return arith::SIToFPOp::create(b, loc, target, x);
+}
+
+/// Converts f32 lanes to the memref's element type (float or i8 codes that
+/// are already rounded into range) and stores them.
+void storeFromF32(OpBuilder &b, Location loc, Value x, Value memref,
+                  ValueRange idx) {
+  Type element = cast<MemRefType>(memref.getType()).getElementType();
+  Type target = element;
+  if (auto vec = dyn_cast<VectorType>(x.getType()))
+    target = VectorType::get(vec.getShape(), element);
+  if (isa<FloatType>(element) && !element.isF32())
+    x = arith::TruncFOp::create(b, loc, target, x);
+  else if (isa<IntegerType>(element))
+    x = arith::FPToSIOp::create(b, loc, target, x);
+  storeLanes(b, loc, x, memref, idx);
+}
+
+/// How an attention kernel reaches one layer of a KV cache: typed views of
+/// the (planned) buffer and the index arithmetic of its layout
+/// (KVLayoutAttr). Without a layout the cache is the dense
+/// [2][layers][heads][max_seq][head_dim] array of one sequence.
+struct CacheView {
+  KVCacheType type;
+  int64_t layer = 0;
+  Value data;   // [2][L][P][H][S][D] (planned) or [2][L][H][C][D]
+  Value scales; // [2][L][P][H][S] f16, i8 caches only
+  Value table;  // [batch][blocks per sequence] i32, paged only
+
+  static CacheView create(OpBuilder &b, Location loc, Value buffer,
+                          KVCacheType type, int64_t layer) {
+    CacheView view{type, layer, buffer, Value(), Value()};
+    KVLayoutAttr layout = type.getLayout();
+    if (!layout)
+      return view;
+    auto viewAs = [&](int64_t offset, ArrayRef<int64_t> shape, Type element) {
+      return memref::ViewOp::create(b, loc, MemRefType::get(shape, element),
+                                    buffer, cIdx(b, loc, offset), ValueRange{})
+          .getResult();
+    };
+    int64_t l = type.getNumLayers(), p = type.getNumPages(),
+            h = type.getNumHeads(), s = type.getSlotsPerPage(),
+            d = type.getHeadDim();
+    view.data = viewAs(type.getDataOffset(), {2, l, p, h, s, d},
+                       type.getElementType());
+    if (type.getElementType().isInteger(8))
+      view.scales = viewAs(type.getScalesOffset(), {2, l, p, h, s},
+                           b.getF16Type());
+    if (layout.getKind() == KVLayoutKind::paged)
+      view.table = viewAs(0, {layout.getMaxBatch(), type.getBlocksPerSequence()},
+                          b.getI32Type());
+    return view;
+  }
+
+  bool quantized() const { return static_cast<bool>(scales); }
+
+  /// Physical (page, slot) of absolute position `t` of sequence `seq`.
+  std::pair<Value, Value> locate(OpBuilder &b, Location loc, Value seq,
+                                 Value t) const {
+    KVLayoutAttr layout = type.getLayout();
+    if (!layout || layout.getKind() == KVLayoutKind::contiguous)
+      return {seq, t};
+    Value perPage = cIdx(b, loc, type.getSlotsPerPage());
+    Value slot = arith::RemUIOp::create(b, loc, t, perPage);
+    if (layout.getKind() == KVLayoutKind::ring)
+      return {seq, slot};
+    Value logical = arith::DivUIOp::create(b, loc, t, perPage);
+    Value entry = memref::LoadOp::create(b, loc, table, ValueRange{seq, logical});
+    Value page = arith::IndexCastOp::create(b, loc, b.getIndexType(), entry);
+    return {page, slot};
+  }
+
+  SmallVector<Value> dataIndices(OpBuilder &b, Location loc, int64_t which,
+                                 Value page, Value g, Value slot,
+                                 Value d) const {
+    if (!type.getLayout())
+      return {cIdx(b, loc, which), cIdx(b, loc, layer), g, slot, d};
+    return {cIdx(b, loc, which), cIdx(b, loc, layer), page, g, slot, d};
+  }
+
+  /// The stored scale of a quantized row, as f32.
+  Value scale(OpBuilder &b, Location loc, int64_t which, Value page, Value g,
+              Value slot) const {
+    Value s = memref::LoadOp::create(
+        b, loc, scales,
+        ValueRange{cIdx(b, loc, which), cIdx(b, loc, layer), page, g, slot});
+    return arith::ExtFOp::create(b, loc, b.getF32Type(), s);
   }
 };
 
 struct AttentionToKernel : public KernelPattern<AttentionOp> {
   using KernelPattern::KernelPattern;
+
+  /// A short, unique spelling of a cache's dtype and layout for kernel names.
+  static std::string describeCache(KVCacheType type) {
+    std::string s = "_kv" + mangle(type.getElementType());
+    if (KVLayoutAttr layout = type.getLayout()) {
+      s += "_" + stringifyKVLayoutKind(layout.getKind()).str() + "_b" +
+           std::to_string(layout.getMaxBatch());
+      if (layout.getBlockSize())
+        s += "_bs" + std::to_string(layout.getBlockSize());
+      if (layout.getWindow())
+        s += "_w" + std::to_string(layout.getWindow());
+    }
+    return s;
+  }
 
   LogicalResult
   matchAndRewrite(AttentionOp op, OpAdaptor adaptor,
@@ -198,13 +312,23 @@ struct AttentionToKernel : public KernelPattern<AttentionOp> {
     float scale = op.getEffectiveScale();
     bool causal = op.getCausal();
     int64_t layer = hasCache ? *op.getLayer() : 0;
+    KVCacheType cacheType;
     if (hasCache) {
-      auto cacheType = cast<MemRefType>(adaptor.getCache().getType());
-      if (!cacheType.getElementType().isF32())
-        return op.emitOpError("the CPU lowering supports f32 KV caches only "
-                              "so far");
-      if (resultType.getDimSize(0) != 1)
-        return op.emitOpError("attention with a KV cache needs batch size 1");
+      cacheType = cast<KVCacheType>(op.getCache().getType());
+      Type element = cacheType.getElementType();
+      if (!cacheType.getLayout() && !element.isF32() && !element.isF16())
+        return op.emitOpError("an unplanned KV cache must be f32 or f16; run "
+                              "llm-plan-kv-cache for ")
+               << element;
+      if (element.isBF16())
+        return op.emitOpError("the CPU lowering has no bf16 KV cache");
+      int64_t sequences =
+          cacheType.getLayout() ? cacheType.getLayout().getMaxBatch() : 1;
+      int64_t batch = resultType.getDimSize(0);
+      if (ShapedType::isDynamic(batch) || batch > sequences)
+        return op.emitOpError("attention with a KV cache of ")
+               << sequences << " sequence(s) needs a static batch size of at "
+               << "most " << sequences;
     }
     SmallVector<Value> operands = {adaptor.getQuery(), adaptor.getKey(),
                                    adaptor.getValue()};
@@ -217,54 +341,175 @@ struct AttentionToKernel : public KernelPattern<AttentionOp> {
                        std::to_string(kvHeads) + "_s" +
                        std::to_string(llvm::bit_cast<uint32_t>(scale)) +
                        (causal ? "_causal" : "") +
-                       (hasCache ? "_l" + std::to_string(layer) : "");
+                       (hasCache ? "_l" + std::to_string(layer) +
+                                       describeCache(cacheType)
+                                 : "");
     int64_t lanes = widthDividing(headDim, options.vectorWidth);
     SmallVector<int64_t> dims = {0, 1, 2};
     emitKernelCall(
         rewriter, op, name, operands, resultType,
         dynSizesFrom(rewriter, op.getLoc(), resultType, adaptor.getQuery(), dims),
         [&](OpBuilder &b, Location loc, ValueRange args) {
-          buildBody(b, loc, args, hasCache, heads, kvHeads, headDim, scale,
+          buildBody(b, loc, args, cacheType, heads, kvHeads, headDim, scale,
                     causal, layer, lanes);
         });
     return success();
   }
 
+  /// One key/value row as the attention loop sees it: `load(which, c)`
+  /// gives chunk c of the key (which = 0) or value (1) as f32, and for an
+  /// int8 cache the scales to apply to the key's dot product and the value.
+  struct Row {
+    std::function<Value(OpBuilder &, Location, int64_t, int64_t)> load;
+    Value keyScale, valueScale;
+  };
+  using RowAt = llvm::function_ref<Row(OpBuilder &, Location, Value t)>;
+
+  /// Online-softmax attention of one query (its `chunks` f32 chunks,
+  /// pre-multiplied by the softmax scale) over positions [from, to): updates
+  /// the running maximum, denominator and value accumulators in `state`.
+  static SmallVector<Value> attendRange(OpBuilder &b, Location loc, Value from,
+                                        Value to, ArrayRef<Value> query,
+                                        ValueRange state, int64_t lanes,
+                                        RowAt rowAt) {
+    int64_t chunks = query.size();
+    auto loop = scf::ForOp::create(
+        b, loc, from, to, cIdx(b, loc, 1), state,
+        [&](OpBuilder &fb, Location fl, Value t, ValueRange it) {
+          Row row = rowAt(fb, fl, t);
+          Value acc;
+          for (int64_t c = 0; c < chunks; ++c) {
+            Value kv = row.load(fb, fl, 0, c);
+            if (!acc)
+              acc = arith::MulFOp::create(fb, fl, query[c], kv);
+            else if (lanes == 1)
+              acc = arith::AddFOp::create(
+                  fb, fl, acc, arith::MulFOp::create(fb, fl, query[c], kv));
+            else
+              acc = vector::FMAOp::create(fb, fl, query[c], kv, acc);
+          }
+          Value score = lanes == 1 ? acc
+                                   : vector::ReductionOp::create(
+                                         fb, fl, vector::CombiningKind::ADD, acc)
+                                         .getResult();
+          if (row.keyScale)
+            score = arith::MulFOp::create(fb, fl, score, row.keyScale);
+          Value m = it[0], sum = it[1];
+          Value mNew = arith::MaxNumFOp::create(fb, fl, m, score);
+          Value corr = math::ExpOp::create(fb, fl, arith::SubFOp::create(fb, fl, m, mNew));
+          Value p = math::ExpOp::create(fb, fl, arith::SubFOp::create(fb, fl, score, mNew));
+          Value sumNew = arith::AddFOp::create(
+              fb, fl, arith::MulFOp::create(fb, fl, sum, corr), p);
+          Value pv = row.valueScale
+                         ? arith::MulFOp::create(fb, fl, p, row.valueScale)
+                         : p;
+          Value corrs = splatLanes(fb, fl, corr, lanes);
+          Value ps = splatLanes(fb, fl, pv, lanes);
+          SmallVector<Value> next = {mNew, sumNew};
+          for (int64_t c = 0; c < chunks; ++c) {
+            Value vv = row.load(fb, fl, 1, c);
+            Value scaled = arith::MulFOp::create(fb, fl, it[2 + c], corrs);
+            if (lanes == 1)
+              next.push_back(arith::AddFOp::create(
+                  fb, fl, scaled, arith::MulFOp::create(fb, fl, ps, vv)));
+            else
+              next.push_back(vector::FMAOp::create(fb, fl, ps, vv, scaled));
+          }
+          scf::YieldOp::create(fb, fl, next);
+        });
+    return SmallVector<Value>(loop.getResults());
+  }
+
+  /// Appends positions [start, start + seq_kv) of every sequence to the
+  /// cache, quantizing int8 rows with one f16 scale s = max|x| / 127 per
+  /// token, head and K/V: codes clamp(round(x / s), -127, 127) with s as
+  /// stored, so that dequantization sees exactly the scale used here.
+  static void appendToCache(OpBuilder &b, Location loc, const CacheView &cache,
+                            Value k, Value v, Value start, int64_t kvHeads,
+                            int64_t headDim, int64_t lanes) {
+    Value batch = dimOf(b, loc, k, 0), seqKV = dimOf(b, loc, k, 1);
+    int64_t chunks = headDim / lanes;
+    forLoop(b, loc, cIdx(b, loc, 0), batch, 1, [&](OpBuilder &b0, Location l0, Value bi) {
+      forLoop(b0, l0, cIdx(b0, l0, 0), seqKV, 1, [&](OpBuilder &b1, Location l1, Value s) {
+        Value t = idxAdd(b1, l1, start, s);
+        std::pair<Value, Value> at = cache.locate(b1, l1, bi, t);
+        Value page = at.first, slot = at.second;
+        forLoop(b1, l1, cIdx(b1, l1, 0), cIdx(b1, l1, kvHeads), 1, [&](OpBuilder &b2, Location l2, Value g) {
+          for (int64_t which = 0; which < 2; ++which) {
+            Value src = which == 0 ? k : v;
+            SmallVector<Value> x;
+            for (int64_t c = 0; c < chunks; ++c) {
+              Value ch = idxAdd(b2, l2, idxMul(b2, l2, g, headDim),
+                                cIdx(b2, l2, c * lanes));
+              x.push_back(loadLanes(b2, l2, lanes, src, {bi, s, ch}));
+            }
+            if (cache.quantized()) {
+              Value mx;
+              for (Value xc : x) {
+                Value a = math::AbsFOp::create(b2, l2, xc);
+                if (lanes > 1)
+                  a = vector::ReductionOp::create(
+                      b2, l2, vector::CombiningKind::MAXNUMF, a);
+                mx = mx ? arith::MaxNumFOp::create(b2, l2, mx, a).getResult() : a;
+              }
+              Value rowScale = arith::TruncFOp::create(
+                  b2, l2, b2.getF16Type(),
+                  arith::DivFOp::create(b2, l2, mx, cF32(b2, l2, 127.0f)));
+              Value s = arith::ExtFOp::create(b2, l2, b2.getF32Type(), rowScale);
+              Value isZero = arith::CmpFOp::create(
+                  b2, l2, arith::CmpFPredicate::OEQ, s, cF32(b2, l2, 0.0f));
+              Value inv = arith::SelectOp::create(
+                  b2, l2, isZero, cF32(b2, l2, 0.0f),
+                  arith::DivFOp::create(b2, l2, cF32(b2, l2, 1.0f), s));
+              Value invs = splatLanes(b2, l2, inv, lanes);
+              Value lo = splatLanes(b2, l2, cF32(b2, l2, -127.0f), lanes);
+              Value hi = splatLanes(b2, l2, cF32(b2, l2, 127.0f), lanes);
+              for (Value &xc : x) {
+                Value r = math::RoundEvenOp::create(
+                    b2, l2, arith::MulFOp::create(b2, l2, xc, invs));
+                xc = arith::MinimumFOp::create(
+                    b2, l2, arith::MaximumFOp::create(b2, l2, r, lo), hi);
+              }
+              memref::StoreOp::create(
+                  b2, l2, rowScale, cache.scales,
+                  ValueRange{cIdx(b2, l2, which), cIdx(b2, l2, cache.layer),
+                             page, g, slot});
+            }
+            for (int64_t c = 0; c < chunks; ++c)
+              storeFromF32(b2, l2, x[c], cache.data,
+                           cache.dataIndices(b2, l2, which, page, g, slot,
+                                             cIdx(b2, l2, c * lanes)));
+          }
+        });
+      });
+    });
+  }
+
   static void buildBody(OpBuilder &b, Location loc, ValueRange args,
-                        bool hasCache, int64_t heads, int64_t kvHeads,
+                        KVCacheType cacheType, int64_t heads, int64_t kvHeads,
                         int64_t headDim, float scale, bool causal,
                         int64_t layer, int64_t lanes) {
+    bool hasCache = static_cast<bool>(cacheType);
     Value q = args[0], k = args[1], v = args[2], out = args.back();
-    Value cache = hasCache ? args[3] : Value();
     Value start = hasCache ? args[4] : cIdx(b, loc, 0);
+    std::optional<CacheView> cache;
+    if (hasCache)
+      cache = CacheView::create(b, loc, args[3], cacheType, layer);
+    KVLayoutAttr layout = hasCache ? cacheType.getLayout() : KVLayoutAttr();
+    int64_t window = layout ? layout.getWindow() : 0;
     Value seqQ = dimOf(b, loc, q, 1), seqKV = dimOf(b, loc, k, 1);
     Value batch = dimOf(b, loc, q, 0);
     int64_t group = heads / kvHeads;
+    int64_t chunks = headDim / lanes;
 
-    // 1. Append the new keys and values to the cache.
-    if (hasCache) {
-      forLoop(b, loc, cIdx(b, loc, 0), seqKV, 1, [&](OpBuilder &b1, Location l1, Value s) {
-        Value t = idxAdd(b1, l1, start, s);
-        forLoop(b1, l1, cIdx(b1, l1, 0), cIdx(b1, l1, kvHeads), 1, [&](OpBuilder &b2, Location l2, Value g) {
-          forLoop(b2, l2, cIdx(b2, l2, 0), cIdx(b2, l2, headDim), lanes, [&](OpBuilder &b3, Location l3, Value d) {
-            Value ch = idxAdd(b3, l3, idxMul(b3, l3, g, headDim), d);
-            Value zero = cIdx(b3, l3, 0);
-            for (int64_t which = 0; which < 2; ++which) {
-              Value src = which == 0 ? k : v;
-              Value x = loadLanes(b3, l3, lanes, src, {zero, s, ch});
-              storeLanes(b3, l3, x, cache,
-                         {cIdx(b3, l3, which), cIdx(b3, l3, layer), g, t, d});
-            }
-          });
-        });
-      });
-    }
-    // Visible keys: [0, kvEnd) where kvEnd = start + seqKV.
+    // Visible keys: [0, kvEnd) where kvEnd = start + seqKV; the last query
+    // sits at kvEnd - 1, query s at kvEnd - seqQ + s. Positions before
+    // `start` come from the cache, the step's own from `key`/`value` (so a
+    // ring buffer shorter than the step loses nothing); the step is
+    // appended to the cache after every query has been answered.
     Value kvEnd = idxAdd(b, loc, start, seqKV);
-    // The last query sits at kvEnd - 1; query s at kvEnd - seqQ + s.
     Value qOffset = arith::SubIOp::create(b, loc, kvEnd, seqQ);
 
-    // 2. One task per (batch, head, query position).
     Value tasks = arith::MulIOp::create(
         b, loc, batch, arith::MulIOp::create(b, loc, seqQ, cIdx(b, loc, heads)));
     parallelLoop(b, loc, cIdx(b, loc, 0), tasks, [&](OpBuilder &pb, Location l, Value task) {
@@ -273,72 +518,85 @@ struct AttentionToKernel : public KernelPattern<AttentionOp> {
       Value h = arith::RemUIOp::create(pb, l, bh, cIdx(pb, l, heads));
       Value bi = arith::DivUIOp::create(pb, l, bh, cIdx(pb, l, heads));
       Value g = arith::DivUIOp::create(pb, l, h, cIdx(pb, l, group));
-      Value n = kvEnd;
-      if (causal)
-        n = idxAdd(pb, l, idxAdd(pb, l, qOffset, s), cIdx(pb, l, 1));
-      KVSource src{hasCache ? cache : k, hasCache ? cache : v, hasCache, layer, bi};
+      Value qPos = idxAdd(pb, l, qOffset, s);
+      Value end = causal ? idxAdd(pb, l, qPos, cIdx(pb, l, 1)) : kvEnd;
+      // A sliding window sees positions (qPos - window, qPos] (for
+      // non-causal queries, the last `window` positions).
+      Value begin = cIdx(pb, l, 0);
+      if (window > 0) {
+        Value last = causal ? qPos : arith::SubIOp::create(pb, l, kvEnd, cIdx(pb, l, 1));
+        Value w = cIdx(pb, l, window - 1);
+        Value past = arith::CmpIOp::create(pb, l, arith::CmpIPredicate::ugt,
+                                           last, w);
+        begin = arith::SelectOp::create(
+            pb, l, past, arith::SubIOp::create(pb, l, last, w), begin);
+      }
       Value qBase = idxMul(pb, l, h, headDim);
+      // The query, pre-multiplied by the softmax scale, stays in registers.
+      SmallVector<Value> query;
+      Value scaleLanes = splatLanes(pb, l, cF32(pb, l, scale), lanes);
+      for (int64_t c = 0; c < chunks; ++c)
+        query.push_back(arith::MulFOp::create(
+            pb, l,
+            loadLanes(pb, l, lanes, q,
+                      {bi, s, idxAdd(pb, l, qBase, cIdx(pb, l, c * lanes))}),
+            scaleLanes));
 
-      // One pass over the visible keys with an online softmax: running
-      // maximum m, running denominator l, and the value accumulators
-      // rescaled whenever m grows.
-      int64_t chunks = headDim / lanes;
       Value zero = splatLanes(pb, l, cF32(pb, l, 0.0f), lanes);
-      SmallVector<Value> inits = {
+      SmallVector<Value> state = {
           cF32(pb, l, -std::numeric_limits<float>::infinity()),
           cF32(pb, l, 0.0f)};
-      inits.append(chunks, zero);
-      auto loop = scf::ForOp::create(
-          pb, l, cIdx(pb, l, 0), n, cIdx(pb, l, 1), inits,
-          [&](OpBuilder &fb, Location fl, Value t, ValueRange it) {
-            Value dot = sumChunks(
-                fb, fl, cIdx(fb, fl, headDim), lanes,
-                [&](OpBuilder &nb, Location nl, Value d) {
-                  Value qv = loadVec(nb, nl, lanes, q,
-                                     {bi, s, idxAdd(nb, nl, qBase, d)});
-                  Value kv = loadVec(nb, nl, lanes, src.keys,
-                                     src.indices(nb, nl, t, g, d, headDim, false));
-                  return arith::MulFOp::create(nb, nl, qv, kv).getResult();
-                },
-                [&](OpBuilder &nb, Location nl, Value d) {
-                  Value qv = memref::LoadOp::create(
-                      nb, nl, q, ValueRange{bi, s, idxAdd(nb, nl, qBase, d)});
-                  Value kv = memref::LoadOp::create(
-                      nb, nl, src.keys, src.indices(nb, nl, t, g, d, headDim, false));
-                  return arith::MulFOp::create(nb, nl, qv, kv).getResult();
-                });
-            Value score = arith::MulFOp::create(fb, fl, dot, cF32(fb, fl, scale));
-            Value m = it[0], sum = it[1];
-            Value mNew = arith::MaxNumFOp::create(fb, fl, m, score);
-            Value corr = math::ExpOp::create(fb, fl, arith::SubFOp::create(fb, fl, m, mNew));
-            Value p = math::ExpOp::create(fb, fl, arith::SubFOp::create(fb, fl, score, mNew));
-            Value sumNew = arith::AddFOp::create(
-                fb, fl, arith::MulFOp::create(fb, fl, sum, corr), p);
-            Value corrs = splatLanes(fb, fl, corr, lanes);
-            Value ps = splatLanes(fb, fl, p, lanes);
-            SmallVector<Value> next = {mNew, sumNew};
-            for (int64_t c = 0; c < chunks; ++c) {
-              Value vv = loadLanes(fb, fl, lanes, src.values,
-                                   src.indices(fb, fl, t, g, cIdx(fb, fl, c * lanes),
-                                               headDim, true));
-              Value scaled = arith::MulFOp::create(fb, fl, it[2 + c], corrs);
-              if (lanes == 1)
-                next.push_back(arith::AddFOp::create(
-                    fb, fl, scaled, arith::MulFOp::create(fb, fl, ps, vv)));
-              else
-                next.push_back(vector::FMAOp::create(fb, fl, ps, vv, scaled));
-            }
-            scf::YieldOp::create(fb, fl, next);
-          });
-      Value inv = arith::DivFOp::create(pb, l, cF32(pb, l, 1.0f), loop.getResult(1));
+      state.append(chunks, zero);
+
+      // Keys of this step, straight from the operands.
+      auto fromOperands = [&](OpBuilder &rb, Location rl, Value t) {
+        Value row = hasCache ? arith::SubIOp::create(rb, rl, t, start).getResult()
+                             : t;
+        Value chBase = idxMul(rb, rl, g, headDim);
+        Row r;
+        r.load = [=](OpBuilder &cb, Location cl, int64_t which, int64_t c) {
+          Value ch = idxAdd(cb, cl, chBase, cIdx(cb, cl, c * lanes));
+          return loadLanes(cb, cl, lanes, which == 0 ? k : v, {bi, row, ch});
+        };
+        return r;
+      };
+      if (hasCache) {
+        // Earlier positions, read through the planned layout.
+        auto fromCache = [&](OpBuilder &rb, Location rl, Value t) {
+          std::pair<Value, Value> at = cache->locate(rb, rl, bi, t);
+          Value page = at.first, slot = at.second;
+          Row r;
+          const CacheView *view = &*cache;
+          r.load = [=](OpBuilder &cb, Location cl, int64_t which, int64_t c) {
+            return loadAsF32(cb, cl, lanes, view->data,
+                             view->dataIndices(cb, cl, which, page, g, slot,
+                                               cIdx(cb, cl, c * lanes)));
+          };
+          if (cache->quantized()) {
+            r.keyScale = cache->scale(rb, rl, 0, page, g, slot);
+            r.valueScale = cache->scale(rb, rl, 1, page, g, slot);
+          }
+          return r;
+        };
+        Value pastEnd = arith::MinUIOp::create(pb, l, start, end);
+        state = attendRange(pb, l, begin, pastEnd, query, state, lanes, fromCache);
+        begin = arith::MaxUIOp::create(pb, l, begin, start);
+      }
+      state = attendRange(pb, l, begin, end, query, state, lanes, fromOperands);
+
+      Value inv = arith::DivFOp::create(pb, l, cF32(pb, l, 1.0f), state[1]);
       Value invs = splatLanes(pb, l, inv, lanes);
       for (int64_t c = 0; c < chunks; ++c) {
-        Value r = arith::MulFOp::create(pb, l, loop.getResult(2 + c), invs);
+        Value r = arith::MulFOp::create(pb, l, state[2 + c], invs);
         Value ch = idxAdd(pb, l, qBase, cIdx(pb, l, c * lanes));
         storeLanes(pb, l, r, out, {bi, s, ch});
       }
     });
+
+    if (hasCache)
+      appendToCache(b, loc, *cache, k, v, start, kvHeads, headDim, lanes);
   }
+
 };
 
 } // namespace

@@ -212,7 +212,9 @@ std::unique_ptr<ModelFile> ModelFile::openFile(const std::string &path,
     close(fd);
     return nullptr;
   }
-  void *addr = mmap(nullptr, size, PROT_READ, MAP_PRIVATE, fd, 0);
+  // Populated up front: the weights are resident before the first token and
+  // decode never waits on a page fault.
+  void *addr = mmap(nullptr, size, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
   close(fd);
   if (addr == MAP_FAILED) {
     error = path + ": cannot map model file: " + strerror(errno);

@@ -102,6 +102,11 @@ OpCost AttentionOp::getCost(const CostContext &ctx) {
   int64_t seqKV = getNumElements(getKey().getType().getShape().slice(1, 1), ctx);
   int64_t headDim = getHeadDim();
   int64_t past = getCache() ? ctx.pastTokens : 0;
+  // A ring-buffer cache (sliding window) holds only the last `window`.
+  if (auto cache = dyn_cast_if_present<KVCacheType>(
+          getCache() ? getCache().getType() : Type()))
+    if (KVLayoutAttr layout = cache.getLayout(); layout && layout.getWindow())
+      past = std::min(past, layout.getWindow());
 
   // Query/key pairs that are scored: causal queries see the past plus the
   // new keys up to and including their own position.

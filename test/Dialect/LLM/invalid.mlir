@@ -68,6 +68,41 @@ func.func @kv_cache_element_type(%c: !llm.kv_cache<2 x 4 x 128 x 16, i32>) {
 
 // -----
 
+// expected-error @+1 {{paged KV layout needs a power-of-two block size, got 24}}
+func.func @kv_layout_block() attributes {layout = #llm.kv_layout<paged, batch = 1, block = 24>} {
+  return
+}
+
+// -----
+
+// expected-error @+1 {{only a ring KV layout has a window}}
+func.func @kv_layout_window() attributes {layout = #llm.kv_layout<contiguous, batch = 1, window = 8>} {
+  return
+}
+
+// -----
+
+// expected-error @+1 {{a ring KV layout's window (128) must be below max_seq (128); use a contiguous layout}}
+func.func @kv_layout_ring_window(%c: !llm.kv_cache<2 x 4 x 128 x 16, f32, #llm.kv_layout<ring, batch = 1, window = 128>>) {
+  return
+}
+
+// -----
+
+// expected-error @+1 {{KV layout batch must be positive, got 0}}
+func.func @kv_layout_batch() attributes {layout = #llm.kv_layout<contiguous, batch = 0>} {
+  return
+}
+
+// -----
+
+// expected-error @+1 {{expected contiguous, paged or ring, got 'striped'}}
+func.func @kv_layout_kind() attributes {layout = #llm.kv_layout<striped, batch = 1>} {
+  return
+}
+
+// -----
+
 func.func @embed_table_rank(%t: tensor<100xf32>, %ids: tensor<1x4xi64>) {
   // expected-error @+1 {{embedding table must be rank 2 [vocab, hidden], got rank 1}}
   %0 = llm.embed %t, %ids : tensor<100xf32>, tensor<1x4xi64> -> tensor<1x4x8xf32>

@@ -94,6 +94,20 @@ func.func @kv_cache_types(%a: !llm.kv_cache<2 x 4 x 128 x 16, f32>,
 
 // -----
 
+// Planned caches carry a #llm.kv_layout; the parameters a kind does not use
+// are omitted.
+// CHECK-LABEL: func.func @kv_cache_layouts
+// CHECK-SAME: !llm.kv_cache<2 x 4 x 128 x 16, f16, #llm.kv_layout<contiguous, batch = 1>>
+// CHECK-SAME: !llm.kv_cache<2 x 4 x 128 x 16, i8, #llm.kv_layout<paged, batch = 8, block = 32>>
+// CHECK-SAME: !llm.kv_cache<2 x 4 x 128 x 16, f32, #llm.kv_layout<ring, batch = 1, window = 64>>
+func.func @kv_cache_layouts(%a: !llm.kv_cache<2 x 4 x 128 x 16, f16, #llm.kv_layout<contiguous, batch = 1>>,
+                            %b: !llm.kv_cache<2 x 4 x 128 x 16, i8, #llm.kv_layout<paged, batch = 8, block = 32>>,
+                            %c: !llm.kv_cache<2 x 4 x 128 x 16, f32, #llm.kv_layout<ring, batch = 1, window = 64>>) {
+  return
+}
+
+// -----
+
 // CHECK-LABEL: func.func @elementwise
 // CHECK: llm.add %{{.*}}, %{{.*}} : tensor<1x?x576xf32>, tensor<576xf32> -> tensor<1x?x576xf32>
 // CHECK: llm.mul %{{.*}}, %{{.*}} : tensor<1x?x576xf32>, tensor<1x?x576xf32> -> tensor<1x?x576xf32>

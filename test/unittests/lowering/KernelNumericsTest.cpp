@@ -22,7 +22,9 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <random>
 
 using namespace mlir;
@@ -363,6 +365,185 @@ TEST_F(KernelTest, AttentionCausalGQA) {
   expectNear(stepped[1].toVector<float>(), rows(want, h * d, 3, 5));
 }
 
+// Decoding through planned KV caches: 8 positions fed in steps of 5, 2 and
+// 1 tokens, each step's outputs against a double-precision reference that
+// sees the exact keys and values of the positions each query attends to.
+class KVCacheKernelTest : public KernelTest {
+protected:
+  static constexpr int kHeads = 4, kKVHeads = 2, kDim = 16, kPositions = 8;
+
+  /// Runs the three steps on a cache of type `cacheType` (16 positions,
+  /// one layer) whose buffer is `cache`, attending to the last `window`
+  /// positions when non-zero; compares with tolerance `tol`.
+  void runSteps(const std::string &cacheType, std::vector<uint8_t> &cache,
+                int64_t window, float tol) {
+    q = random(kPositions * kHeads * kDim);
+    k = random(kPositions * kKVHeads * kDim);
+    v = random(kPositions * kKVHeads * kDim);
+    std::string source = R"(
+      func.func @main(%q1: tensor<1x5x64xf32>, %k1: tensor<1x5x32xf32>, %v1: tensor<1x5x32xf32>,
+                      %q2: tensor<1x2x64xf32>, %k2: tensor<1x2x32xf32>, %v2: tensor<1x2x32xf32>,
+                      %q3: tensor<1x1x64xf32>, %k3: tensor<1x1x32xf32>, %v3: tensor<1x1x32xf32>,
+                      %kv: CACHE, %p0: index, %p5: index, %p7: index)
+          -> (tensor<1x5x64xf32>, tensor<1x2x64xf32>, tensor<1x1x64xf32>) {
+        %o1 = llm.attention %q1, %k1, %v1 cache %kv[%p0] : CACHE
+                {layer = 0 : i64, num_heads = 4 : i64, num_kv_heads = 2 : i64, causal}
+                : tensor<1x5x64xf32>, tensor<1x5x32xf32>, tensor<1x5x32xf32> -> tensor<1x5x64xf32>
+        %o2 = llm.attention %q2, %k2, %v2 cache %kv[%p5] : CACHE
+                {layer = 0 : i64, num_heads = 4 : i64, num_kv_heads = 2 : i64, causal}
+                : tensor<1x2x64xf32>, tensor<1x2x32xf32>, tensor<1x2x32xf32> -> tensor<1x2x64xf32>
+        %o3 = llm.attention %q3, %k3, %v3 cache %kv[%p7] : CACHE
+                {layer = 0 : i64, num_heads = 4 : i64, num_kv_heads = 2 : i64, causal}
+                : tensor<1x1x64xf32>, tensor<1x1x32xf32>, tensor<1x1x32xf32> -> tensor<1x1x64xf32>
+        return %o1, %o2, %o3 : tensor<1x5x64xf32>, tensor<1x2x64xf32>, tensor<1x1x64xf32>
+      })";
+    for (size_t at; (at = source.find("CACHE")) != std::string::npos;)
+      source.replace(at, 5, cacheType);
+    const int qw = kHeads * kDim, kw = kKVHeads * kDim;
+    auto rows = [](const std::vector<float> &src, int width, int from, int to) {
+      return std::vector<float>(src.begin() + from * width, src.begin() + to * width);
+    };
+    std::vector<HostTensor> inputs;
+    const int bounds[] = {0, 5, 7, 8};
+    for (int step = 0; step < 3; ++step) {
+      int from = bounds[step], to = bounds[step + 1];
+      inputs.push_back(f32({1, to - from, qw}, rows(q, qw, from, to)));
+      inputs.push_back(f32({1, to - from, kw}, rows(k, kw, from, to)));
+      inputs.push_back(f32({1, to - from, kw}, rows(v, kw, from, to)));
+    }
+    inputs.push_back(HostTensor{ElementKind::I1,
+                                {static_cast<int64_t>(cache.size())}, cache});
+    for (int64_t p : {0, 5, 7})
+      inputs.push_back(i64({}, {p}));
+    auto out = run(source, inputs);
+    ASSERT_EQ(out.size(), 3u);
+    cache = inputs[9].data;
+
+    std::vector<float> want(kPositions * qw);
+    double scale = 1.0 / std::sqrt(double(kDim));
+    for (int i = 0; i < kPositions; ++i)
+      for (int hh = 0; hh < kHeads; ++hh) {
+        int g = hh / (kHeads / kKVHeads);
+        int first = window > 0 ? std::max<int>(0, i - int(window) + 1) : 0;
+        std::vector<double> p(i + 1, 0.0);
+        double mx = -1e30, sum = 0;
+        for (int t = first; t <= i; ++t) {
+          double dot = 0;
+          for (int c = 0; c < kDim; ++c)
+            dot += double(q[(i * kHeads + hh) * kDim + c]) * k[(t * kKVHeads + g) * kDim + c];
+          p[t] = dot * scale;
+          mx = std::max(mx, p[t]);
+        }
+        for (int t = first; t <= i; ++t)
+          sum += (p[t] = std::exp(p[t] - mx));
+        for (int c = 0; c < kDim; ++c) {
+          double acc = 0;
+          for (int t = first; t <= i; ++t)
+            acc += p[t] / sum * v[(t * kKVHeads + g) * kDim + c];
+          want[(i * kHeads + hh) * kDim + c] = float(acc);
+        }
+      }
+    for (int step = 0; step < 3; ++step)
+      expectNear(out[step].toVector<float>(),
+                 rows(want, qw, bounds[step], bounds[step + 1]), tol);
+  }
+
+  /// IEEE half (normal numbers and zero) to float.
+  static float halfToFloat(uint16_t h) {
+    int exponent = (h >> 10) & 0x1f, mantissa = h & 0x3ff;
+    float magnitude =
+        exponent == 0 ? std::ldexp(float(mantissa), -24)
+                      : std::ldexp(float(1024 + mantissa), exponent - 25);
+    return (h & 0x8000) ? -magnitude : magnitude;
+  }
+
+  std::vector<float> q, k, v;
+};
+
+TEST_F(KVCacheKernelTest, ContiguousF32) {
+  // [2][1 layer][1 page][2 heads][16 slots][16] f32.
+  std::vector<uint8_t> cache(2 * 2 * 16 * 16 * 4);
+  runSteps("!llm.kv_cache<1 x 2 x 16 x 16, f32, #llm.kv_layout<contiguous, batch = 1>>",
+           cache, 0, 1e-4f);
+  // Position 6, head 1, channel 3 of the values sits at [1][0][0][1][6][3].
+  float stored;
+  std::memcpy(&stored, &cache[((((1 * 2 + 1) * 16) + 6) * 16 + 3) * 4], 4);
+  EXPECT_EQ(stored, v[(6 * kKVHeads + 1) * kDim + 3]);
+}
+
+TEST_F(KVCacheKernelTest, ContiguousF16) {
+  std::vector<uint8_t> cache(2 * 2 * 16 * 16 * 2);
+  runSteps("!llm.kv_cache<1 x 2 x 16 x 16, f16, #llm.kv_layout<contiguous, batch = 1>>",
+           cache, 0, 2e-3f);
+}
+
+TEST_F(KVCacheKernelTest, ContiguousInt8) {
+  // Codes [2][1][1][2][16][16] i8 (1024 bytes), then f16 scales [2][1][1][2][16].
+  const size_t codes = 2 * 2 * 16 * 16, scales = 2 * 2 * 16 * 2;
+  std::vector<uint8_t> cache(codes + scales);
+  runSteps("!llm.kv_cache<1 x 2 x 16 x 16, i8, #llm.kv_layout<contiguous, batch = 1>>",
+           cache, 0, 3e-2f);
+  // The key of position 2, head 0: scale max|x| / 127 in f16, codes
+  // round(x / scale) with the stored scale.
+  const float *key = &k[(2 * kKVHeads + 0) * kDim];
+  float mx = 0;
+  for (int c = 0; c < kDim; ++c)
+    mx = std::max(mx, std::fabs(key[c]));
+  uint16_t bits;
+  std::memcpy(&bits, &cache[codes + (0 * 16 + 2) * 2], 2);
+  float scale = halfToFloat(bits);
+  EXPECT_NEAR(scale, mx / 127.0f, mx / 127.0f * 1e-3f);
+  for (int c = 0; c < kDim; ++c)
+    EXPECT_EQ(static_cast<int8_t>(cache[(0 * 16 + 2) * 16 + c]),
+              static_cast<int8_t>(std::clamp(
+                  std::nearbyint(key[c] * (1.0f / scale)), -127.0f, 127.0f)))
+        << "channel " << c;
+}
+
+TEST_F(KVCacheKernelTest, PagedThroughPermutedBlockTable) {
+  // Block table [1][4] i32 (padded to 64 bytes), then 4 blocks of 4 slots:
+  // [2][1][4 blocks][2][4][16] f32. The table maps logical block j to
+  // physical block 3 - j; the kernel must go through it.
+  const size_t table = 64, data = 2 * 4 * 2 * 4 * 16 * 4;
+  std::vector<uint8_t> cache(table + data);
+  int32_t entries[4] = {3, 2, 1, 0};
+  std::memcpy(cache.data(), entries, sizeof(entries));
+  runSteps("!llm.kv_cache<1 x 2 x 16 x 16, f32, #llm.kv_layout<paged, batch = 1, block = 4>>",
+           cache, 0, 1e-4f);
+  // Position 5 is slot 1 of logical block 1, i.e. physical block 2: its key
+  // of head 1, channel 0 is at [0][0][2][1][1][0].
+  float stored;
+  std::memcpy(&stored, &cache[table + ((((2 * 2) + 1) * 4 + 1) * 16) * 4], 4);
+  EXPECT_EQ(stored, k[(5 * kKVHeads + 1) * kDim]);
+}
+
+TEST_F(KVCacheKernelTest, PagedInt8) {
+  const size_t table = 64, codes = 2 * 4 * 2 * 4 * 16, scales = 2 * 4 * 2 * 4 * 2;
+  std::vector<uint8_t> cache(table + codes + scales);
+  int32_t entries[4] = {0, 1, 2, 3};
+  std::memcpy(cache.data(), entries, sizeof(entries));
+  runSteps("!llm.kv_cache<1 x 2 x 16 x 16, i8, #llm.kv_layout<paged, batch = 1, block = 4>>",
+           cache, 0, 3e-2f);
+}
+
+TEST_F(KVCacheKernelTest, RingBufferSlidingWindow) {
+  // A 4-position window: the 5-token prefill is longer than the ring, and
+  // later steps wrap around; each query sees only its last 4 positions.
+  std::vector<uint8_t> cache(2 * 2 * 4 * 16 * 4);
+  runSteps("!llm.kv_cache<1 x 2 x 16 x 16, f32, #llm.kv_layout<ring, batch = 1, window = 4>>",
+           cache, 4, 1e-4f);
+  // Slot 3 holds position 7 (the last write), not position 3.
+  float stored;
+  std::memcpy(&stored, &cache[(3 * 16) * 4], 4);
+  EXPECT_EQ(stored, k[(7 * kKVHeads + 0) * kDim]);
+}
+
+TEST_F(KVCacheKernelTest, RingBufferF16) {
+  std::vector<uint8_t> cache(2 * 2 * 4 * 16 * 2);
+  runSteps("!llm.kv_cache<1 x 2 x 16 x 16, f16, #llm.kv_layout<ring, batch = 1, window = 4>>",
+           cache, 4, 2e-3f);
+}
+
 TEST_F(KernelTest, RopeMatchesHalfRotation) {
   const int s = 3, h = 2, d = 8;
   std::vector<float> x = random(s * h * d);
@@ -414,12 +595,14 @@ TEST_F(KernelTest, RopeMatchesHalfRotation) {
 
 // Quantized weights: the fused dequantizing kernel must compute exactly the
 // matmul with the dequantized weights (int8/int4, symmetric/asymmetric,
-// groups of 32 and 64, a remainder output channel, several rows).
+// groups of 16, 32 and 64, several rows: a block of 4 that dequantizes the
+// weights once for all its rows, then a remainder row; a block of 4 output
+// channels and 3 remainder ones).
 TEST_F(KernelTest, QuantizedMatmulMatchesDequantizedReference) {
   const int64_t rows = 5, n = 7, k = 128;
   for (unsigned bits : {8u, 4u})
     for (auto scheme : {llm::QuantScheme::symmetric, llm::QuantScheme::asymmetric})
-      for (unsigned group : {32u, 64u}) {
+      for (unsigned group : {16u, 32u, 64u}) {
         auto quant = llm::QuantAttr::get(&context, bits, group, scheme);
         llm::QuantLayout layout = llm::getQuantLayout(quant, n, k);
         std::vector<float> w = random(n * k), x = random(rows * k);
@@ -455,21 +638,28 @@ TEST_F(KernelTest, QuantizedMatmulMatchesDequantizedReference) {
       }
 }
 
-// The VNNI decode kernel (symmetric 8- and 4-bit weights, one activation row)
+// The VNNI decode kernel (8- and 4-bit weights, one activation row)
 // quantizes the activations per group to int8 with scale max|x| / 127, so
-// each product x * w is off by at most |w| * scale / 2 (round to nearest)
-// and an output by at most sum over groups of (max|x| / 254) * sum |w|:
-// that bound, plus f32 rounding relative to sum |x| * |w|, is the tolerance.
-// The f32 kernel (quant-kernel=fma) stays exact on the same row. Groups of
-// 32 (two groups per 64-code dot product), 64 and 128; 8-row blocks plus a
-// remainder of 3 output channels.
+// each product x * scale * q is off by at most |scale * q| * max|x| / 254
+// (round to nearest); the asymmetric min * sum(x) term uses the exact f32
+// sum. An output is off by at most the sum over groups of
+// (max|x| / 254) * sum |w - min|: that bound, plus f32 rounding relative to
+// sum |x| * |w|, is the tolerance. The f32 kernel (quant-kernel=fma) stays
+// exact on the same row. Both schemes; groups of 16 (8-bit: four groups per
+// 64-code dot product; 4-bit falls back to the f32 kernel), 32 (two), 64
+// and 128; 16-row blocks plus a remainder of 3 output channels. K = 576
+// (SmolLM2's hidden size) gives 18 groups of 32 and 36 of 16: the
+// asymmetric min terms take 16 groups per FMA and a remainder.
 TEST_F(KernelTest, VnniQuantizedDecodeMatchesDequantizedReference) {
-  const int64_t n = 19, k = 256;
+  const int64_t n = 19;
+  for (int64_t k : {256, 576})
+  for (auto scheme : {llm::QuantScheme::symmetric, llm::QuantScheme::asymmetric})
   for (unsigned bits : {8u, 4u})
-  for (unsigned group : {32u, 64u, 128u})
+  for (unsigned group : {16u, 32u, 64u, 128u})
     for (std::string kernel : {"vnni", "fma"}) {
-      auto quant = llm::QuantAttr::get(&context, bits, group,
-                                       llm::QuantScheme::symmetric);
+      if (k % group != 0 || (k != 256 && group > 32))
+        continue;
+      auto quant = llm::QuantAttr::get(&context, bits, group, scheme);
       llm::QuantLayout layout = llm::getQuantLayout(quant, n, k);
       std::vector<float> w = random(n * k), x = random(k, 3.0f);
       x[5] = 0.0f;
@@ -496,12 +686,20 @@ TEST_F(KernelTest, VnniQuantizedDecodeMatchesDequantizedReference) {
       for (int64_t j = 0; j < n; ++j) {
         double want = 0, magnitude = 0, bound = 0;
         for (int64_t g = 0; g < k / group; ++g) {
-          double amax = 0, wabs = 0;
+          double amax = 0, wabs = 0, min = 0;
+          if (scheme == llm::QuantScheme::asymmetric) {
+            uint16_t h;
+            std::memcpy(&h,
+                        blob.data() + layout.minsOffset +
+                            2 * (j * layout.groupsPerRow + g),
+                        2);
+            min = llm::halfToFloat(h);
+          }
           for (int64_t kk = g * group; kk < (g + 1) * group; ++kk) {
             want += double(x[kk]) * deq[j * k + kk];
             magnitude += std::fabs(double(x[kk]) * deq[j * k + kk]);
             amax = std::max(amax, std::fabs(double(x[kk])));
-            wabs += std::fabs(double(deq[j * k + kk]));
+            wabs += std::fabs(double(deq[j * k + kk]) - min);
           }
           bound += amax / 254.0 * wabs;
         }

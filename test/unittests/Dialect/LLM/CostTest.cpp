@@ -111,8 +111,8 @@ TEST_F(CostTest, KVCacheBytesPerToken) {
   EXPECT_EQ(f16.getBytesPerTokenPerLayer(), 2 * 3 * 64 * 2);
   auto i8 = KVCacheType::get(&context, 30, 3, 2048, 64,
                              IntegerType::get(&context, 8));
-  // One byte per element plus an f32 scale per head for K and for V.
-  EXPECT_EQ(i8.getBytesPerTokenPerLayer(), 2 * 3 * 64 + 2 * 3 * 4);
+  // One byte per element plus an f16 scale per head for K and for V.
+  EXPECT_EQ(i8.getBytesPerTokenPerLayer(), 2 * 3 * 64 + 2 * 3 * 2);
 }
 
 TEST_F(CostTest, CausalPrefillAttentionCountsUnmaskedPairs) {
@@ -151,6 +151,26 @@ TEST_F(CostTest, DecodeAttentionReadsThePastFromTheCache) {
   int64_t kvPerToken = 2 * 3 * 64 * 2;
   EXPECT_EQ(cost.bytesRead, (576 + 2 * 192) * 4 + 100 * kvPerToken);
   EXPECT_EQ(cost.bytesWritten, 576 * 4 + kvPerToken);
+}
+
+TEST_F(CostTest, SlidingWindowAttentionReadsOnlyTheWindow) {
+  auto op = parseOp<AttentionOp>(
+      "%q: tensor<1x1x576xf32>, %k: tensor<1x1x192xf32>, "
+      "%v: tensor<1x1x192xf32>, "
+      "%kv: !llm.kv_cache<30 x 3 x 2048 x 64, f16, #llm.kv_layout<ring, batch = 1, window = 64>>, "
+      "%pos: index",
+      R"(
+    %o = llm.attention %q, %k, %v cache %kv[%pos] : !llm.kv_cache<30 x 3 x 2048 x 64, f16, #llm.kv_layout<ring, batch = 1, window = 64>>
+           {layer = 4 : i64, num_heads = 9 : i64, num_kv_heads = 3 : i64, causal}
+           : tensor<1x1x576xf32>, tensor<1x1x192xf32>, tensor<1x1x192xf32>
+           -> tensor<1x1x576xf32>)");
+  ASSERT_TRUE(op);
+  CostContext ctx;
+  ctx.pastTokens = 1000;
+  OpCost cost = op.getCost(ctx);
+  // 1000 positions in, the ring holds (and attention reads) the last 64.
+  int64_t kvPerToken = 2 * 3 * 64 * 2;
+  EXPECT_EQ(cost.bytesRead, (576 + 2 * 192) * 4 + 64 * kvPerToken);
 }
 
 TEST_F(CostTest, EmbedReadsOnlySelectedRows) {
