@@ -32,7 +32,9 @@ clang-22 -O3 -march=native -fopenmp "$ROOT/bench/membw.c" -o "$WORK/membw" \
 PROMPT="$(head -c 1200 /usr/share/common-licenses/GPL-3 | tr '\n' ' ')"
 best_decode=0; best_prefill=0; prompt_tokens=0; rss=0
 for run in $(seq "$RUNS"); do
-  line="$("$WORK/smollm2-f32" --prompt "$PROMPT" -n "$TOKENS" --quiet --bench 2>/dev/null | grep '^bench:')"
+  out="$("$WORK/smollm2-f32" --prompt "$PROMPT" -n "$TOKENS" --quiet --bench 2>/dev/null)"
+  line="$(grep '^bench:' <<<"$out")"
+  predicted="$(grep '^memory:' <<<"$out" | sed 's/.*predicted_peak_mb=\([0-9.]*\).*/\1/' || true)"
   decode="$(sed 's/.*decode_tok_s=\([0-9.]*\).*/\1/' <<<"$line")"
   prefill="$(sed 's/.*prefill_tok_s=\([0-9.]*\).*/\1/' <<<"$line")"
   prompt_tokens="$(sed 's/.*prompt_tokens=\([0-9]*\).*/\1/' <<<"$line")"
@@ -43,9 +45,9 @@ done
 # Bandwidth of reading the memory-mapped weights file, as decode does.
 bw="$("$WORK/membw" "$WORK/smollm2-f32.fgw" 5 2>/dev/null)"
 weights_bytes="$(stat -c %s "$WORK/smollm2-f32.fgw")"
-python3 - "$bw" "$weights_bytes" "$best_decode" "$best_prefill" "$prompt_tokens" "$TOKENS" "$rss" <<'PY'
+python3 - "$bw" "$weights_bytes" "$best_decode" "$best_prefill" "$prompt_tokens" "$TOKENS" "$rss" "${predicted:-0}" <<'PY'
 import sys
-bw, wbytes, decode, prefill, ptoks, ntoks, rss = sys.argv[1:]
+bw, wbytes, decode, prefill, ptoks, ntoks, rss, predicted = sys.argv[1:]
 bw = float(bw); wbytes = int(wbytes); decode = float(decode); prefill = float(prefill)
 roof = bw * 1e9 / wbytes
 print("bench/decode.sh: SmolLM2-135M-Instruct f32, Frugal CPU")
@@ -54,5 +56,5 @@ print(f"  weights read per token          {wbytes/1e6:8.1f} MB")
 print(f"  decode roofline                 {roof:8.1f} tok/s")
 print(f"  decode ({ntoks} tokens, best)      {decode:8.1f} tok/s   ratio to roofline {decode/roof:5.2f}")
 print(f"  prefill ({ptoks} tokens, best)    {prefill:8.1f} tok/s   ratio to decode   {prefill/decode:5.2f}")
-print(f"  peak RSS                        {float(rss):8.1f} MB")
+print(f"  peak RSS                        {float(rss):8.1f} MB   predicted {float(predicted):.1f} MB")
 PY

@@ -6,6 +6,8 @@
 
 #include "lowering/LLMToKernels/KernelBuilder.h"
 
+#include "passes/MemoryPlan.h"
+
 #include "mlir/IR/SymbolTable.h"
 
 using namespace mlir;
@@ -59,6 +61,10 @@ std::string kernels::mangle(TypeRange types) {
   return result;
 }
 
+std::string kernels::arenaGlobalName(StringRef funcName) {
+  return ("__llm_arena_" + funcName).str();
+}
+
 Value kernels::emitKernelCall(ConversionPatternRewriter &rewriter,
                               Operation *op, StringRef name,
                               ValueRange operands, MemRefType resultType,
@@ -68,9 +74,22 @@ Value kernels::emitKernelCall(ConversionPatternRewriter &rewriter,
   SmallVector<Type> argTypes(operands.getTypes());
   argTypes.push_back(resultType);
   func::FuncOp kernel = getOrCreateKernel(op, name, argTypes, buildBody);
-  Value result = memref::AllocOp::create(rewriter, loc, resultType,
-                                         resultDynSizes,
-                                         rewriter.getI64IntegerAttr(64));
+  // A result placed by llm-plan-memory is a view of the function's arena.
+  Value result;
+  if (auto offset = op->getAttrOfType<IntegerAttr>(kArenaOffsetAttr)) {
+    auto func = op->getParentOfType<func::FuncOp>();
+    auto arena = op->getParentOfType<ModuleOp>().lookupSymbol<memref::GlobalOp>(
+        arenaGlobalName(func.getSymName()));
+    assert(arena && "the arena global is created before the patterns run");
+    Value bytes = memref::GetGlobalOp::create(rewriter, loc, arena.getType(),
+                                              arena.getSymName());
+    result = memref::ViewOp::create(rewriter, loc, resultType, bytes,
+                                    cIdx(rewriter, loc, offset.getInt()),
+                                    resultDynSizes);
+  } else {
+    result = memref::AllocOp::create(rewriter, loc, resultType, resultDynSizes,
+                                     rewriter.getI64IntegerAttr(64));
+  }
   SmallVector<Value> args(operands);
   args.push_back(result);
   func::CallOp::create(rewriter, loc, kernel, args);

@@ -35,7 +35,7 @@ constexpr llvm::StringLiteral kQuantizedWeightAttr = "llm.quantized_weight";
 /// Options shared by all kernel generators.
 struct KernelOptions {
   int64_t vectorWidth = 16;
-  /// Decode (one activation row) kernel of symmetric 8- and 4-bit quantized
+  /// Decode (one activation row) kernel of 8- and 4-bit quantized
   /// matmuls: "vnni" quantizes the activations to int8 and accumulates with
   /// AVX-512 VNNI dot products; "fma" converts the codes to f32.
   std::string quantKernel = "vnni";
@@ -52,9 +52,13 @@ func::FuncOp getOrCreateKernel(Operation *anchor, StringRef name,
 std::string mangle(Type type);
 std::string mangle(TypeRange types);
 
-/// Replaces `op` by a call to kernel `name` writing a freshly allocated
-/// result of type `resultType`; `resultDynSizes` are its dynamic extents.
-/// Returns the allocation.
+/// Name of the static arena global of function `funcName` (llm-plan-memory).
+std::string arenaGlobalName(StringRef funcName);
+
+/// Replaces `op` by a call to kernel `name` writing a result of type
+/// `resultType`; `resultDynSizes` are its dynamic extents. The result is a
+/// view of the enclosing function's arena at the offset llm-plan-memory gave
+/// `op`, or a fresh allocation when `op` has none. Returns the buffer.
 Value emitKernelCall(ConversionPatternRewriter &rewriter, Operation *op,
                      StringRef name, ValueRange operands,
                      MemRefType resultType, ValueRange resultDynSizes,

@@ -2,13 +2,15 @@
 //
 // Part of Frugal. Wires the per-op-family kernel patterns into a dialect
 // conversion from tensors to memrefs, and handles what is not per-op:
-// weights become views of the weights blob, results are freed after their
-// last use, and function results become out-parameters.
+// weights become views of the weights blob, results planned by
+// llm-plan-memory become views of a static arena and the others are freed
+// after their last use, and function results become out-parameters.
 //
 //===----------------------------------------------------------------------===//
 
 #include "lowering/LLMToKernels/KernelBuilder.h"
 #include "lowering/Passes.h"
+#include "passes/MemoryPlan.h"
 
 #include "mlir/Dialect/Func/Transforms/FuncConversions.h"
 #include "mlir/Transforms/DialectConversion.h"
@@ -113,6 +115,80 @@ void lowerTensorConstants(ModuleOp module) {
   }
 }
 
+/// Indices of the tensor arguments of `func` with dynamic extents: the
+/// token counts an arena plan bounds.
+using BoundedArgs = llvm::DenseMap<Operation *, SmallVector<unsigned>>;
+
+/// Gives every function planned by llm-plan-memory its arena: a private,
+/// uninitialized (zero-filled, .bss) global of the planned size, 64-byte
+/// aligned. The kernel patterns view it at each op's planned offset.
+/// Records in `bounded` the arguments whose extents the plan bounds.
+LogicalResult createArenas(ModuleOp module, BoundedArgs &bounded) {
+  OpBuilder b = OpBuilder::atBlockBegin(module.getBody());
+  for (auto func : module.getOps<func::FuncOp>()) {
+    auto arenaBytes = func->getAttrOfType<IntegerAttr>(kArenaBytesAttr);
+    if (!arenaBytes)
+      continue;
+    SmallVector<unsigned> &args = bounded[func];
+    for (auto [i, type] : llvm::enumerate(func.getArgumentTypes()))
+      if (auto tensor = dyn_cast<RankedTensorType>(type))
+        if (!tensor.hasStaticShape())
+          args.push_back(i);
+    int64_t size = arenaBytes.getInt();
+    WalkResult checked = func.walk([&](Operation *op) {
+      auto offset = op->getAttrOfType<IntegerAttr>(kArenaOffsetAttr);
+      auto bytes = op->getAttrOfType<IntegerAttr>(kArenaBytesAttr);
+      if (!offset)
+        return WalkResult::advance();
+      if (!bytes || offset.getInt() < 0 ||
+          offset.getInt() % kArenaAlignment != 0 ||
+          offset.getInt() + bytes.getInt() > size) {
+        op->emitOpError("has no valid slot in its function's arena of ")
+            << size << " bytes; rerun llm-plan-memory";
+        return WalkResult::interrupt();
+      }
+      return WalkResult::advance();
+    });
+    if (checked.wasInterrupted())
+      return failure();
+    memref::GlobalOp::create(
+        b, func.getLoc(), kernels::arenaGlobalName(func.getSymName()),
+        b.getStringAttr("private"),
+        MemRefType::get({std::max<int64_t>(size, 1)}, b.getI8Type()),
+        b.getUnitAttr(), /*constant=*/false,
+        b.getI64IntegerAttr(kArenaAlignment));
+  }
+  return success();
+}
+
+/// Makes a call of a planned function abort when a dynamic extent of
+/// `args` exceeds the token bound its arena was sized for (the generated
+/// frugal_forward and the runtime split longer inputs).
+void insertTokenBoundChecks(func::FuncOp func, ArrayRef<unsigned> args) {
+  auto bound = func->getAttrOfType<IntegerAttr>(kArenaMaxTokensAttr);
+  if (!bound || args.empty())
+    return;
+  OpBuilder b = OpBuilder::atBlockBegin(&func.getBody().front());
+  Location loc = func.getLoc();
+  Value limit = arith::ConstantIndexOp::create(b, loc, bound.getInt());
+  std::string message = ("@" + func.getSymName() + ": more than " +
+                         Twine(bound.getInt()) +
+                         " tokens in one call overflow the activation arena")
+                            .str();
+  for (unsigned i : args) {
+    Value arg = func.getArgument(i);
+    auto type = cast<MemRefType>(arg.getType());
+    for (int64_t d = 0; d < type.getRank(); ++d) {
+      if (!type.isDynamicDim(d))
+        continue;
+      Value size = memref::DimOp::create(b, loc, arg, d);
+      Value ok = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ule, size,
+                                       limit);
+      cf::AssertOp::create(b, loc, ok, message);
+    }
+  }
+}
+
 /// Frees every allocation of `func` after its last use in its block.
 void insertDeallocs(func::FuncOp func) {
   SmallVector<memref::AllocOp> allocs;
@@ -176,17 +252,17 @@ struct ConvertLLMToKernelsPass
     if (failed(lowerWeights(module)))
       return signalPassFailure();
     lowerTensorConstants(module);
+    BoundedArgs bounded;
+    if (failed(createArenas(module, bounded)))
+      return signalPassFailure();
 
     TypeConverter converter;
     converter.addConversion([](Type type) { return type; });
     converter.addConversion([](RankedTensorType type) -> Type {
       return MemRefType::get(type.getShape(), type.getElementType());
     });
-    converter.addConversion([](KVCacheType type) -> Type {
-      return MemRefType::get({2, type.getNumLayers(), type.getNumHeads(),
-                              type.getMaxSeq(), type.getHeadDim()},
-                             type.getElementType());
-    });
+    converter.addConversion(
+        [](KVCacheType type) -> Type { return type.getStorageType(); });
     auto materialize = [](OpBuilder &b, Type type, ValueRange inputs,
                           Location loc) -> Value {
       return UnrealizedConversionCastOp::create(b, loc, type, inputs)
@@ -230,6 +306,7 @@ struct ConvertLLMToKernelsPass
       if (isKernel(func) || func.isExternal())
         continue;
       insertDeallocs(func);
+      insertTokenBoundChecks(func, bounded.lookup(func));
       if (func.isPublic()) {
         resultsToOutParams(func);
         func->setAttr("llvm.emit_c_interface", UnitAttr::get(ctx));

@@ -28,7 +28,8 @@ const char kUsage[] =
     "                      executable's path + .fgw)\n"
     "  --print-ids         print `ids: ...` with the generated ids\n"
     "  --dump-logits FILE  append each forward call's logits (f32 LE)\n"
-    "  --bench             print a `bench: ...` line on stdout\n"
+    "  --bench             print `bench: ...` and `memory: ...` (predicted\n"
+    "                      vs measured peak memory) lines on stdout\n"
     "  --perplexity FILE   score the text of FILE (no chat template) token by\n"
     "                      token and print `perplexity: tokens=... ppl=...`\n"
     "  --ctx N             perplexity window in tokens (default: the model's\n"
@@ -353,6 +354,12 @@ int runCli(int argc, char **argv, ForwardFn forward, FILE *out, FILE *err) {
     fprintf(err, "llmrt: context full (%lld tokens); generation stopped\n",
             static_cast<long long>(o.gen.maxContext > 0 ? o.gen.maxContext
                                                         : config.maxContext));
+  else if (config.kvLayout == "ring" &&
+           result.stats.promptTokens + result.stats.generatedTokens >
+               config.kvWindow)
+    fprintf(err, "llmrt: past the sliding window: attention saw the last %lld "
+                 "positions\n",
+            static_cast<long long>(config.kvWindow));
   if (o.printIds) {
     fputs("ids:", out);
     for (int32_t id : result.tokens)
@@ -360,8 +367,10 @@ int runCli(int argc, char **argv, ForwardFn forward, FILE *out, FILE *err) {
     fputc('\n', out);
   }
   printMetrics(err, result.stats);
-  if (o.bench)
+  if (o.bench) {
     printBenchLine(out, result.stats);
+    printMemoryLine(out, config);
+  }
   fflush(out);
   return 0;
 }

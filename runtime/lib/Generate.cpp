@@ -81,6 +81,53 @@ bool parseModelConfig(const ModelFile &file, ModelConfig &c,
   c.kvCacheBytes = static_cast<uint64_t>(kv);
   c.bosId = static_cast<int32_t>(bos);
   c.addBos = addBos != 0;
+  // Optional keys: files written before KV planning are contiguous f32.
+  c.trainedContext = 0;
+  c.kvLayout = "contiguous";
+  c.kvDtype = "f32";
+  c.kvMaxBatch = 1;
+  c.kvWindow = c.kvBlockSize = c.kvBlocksPerSequence = 0;
+  if (!getInt("trained_context", false, 1, INT32_MAX, c.trainedContext) ||
+      !getInt("kv_max_batch", false, 1, INT32_MAX, c.kvMaxBatch) ||
+      !getInt("kv_window", false, 0, INT32_MAX, c.kvWindow) ||
+      !getInt("kv_block_size", false, 0, INT32_MAX, c.kvBlockSize) ||
+      !getInt("kv_blocks_per_sequence", false, 0, INT32_MAX,
+              c.kvBlocksPerSequence))
+    return false;
+  if (c.trainedContext > 0 && c.maxContext > c.trainedContext)
+    return fail("metadata \"max_context\" (" + std::to_string(c.maxContext) +
+                ") exceeds \"trained_context\" (" +
+                std::to_string(c.trainedContext) + ")");
+  getStr("kv_layout", c.kvLayout);
+  getStr("kv_dtype", c.kvDtype);
+  if (c.kvLayout != "contiguous" && c.kvLayout != "paged" &&
+      c.kvLayout != "ring")
+    return fail("metadata \"kv_layout\": expected contiguous, paged or ring, "
+                "found \"" + c.kvLayout + "\"");
+  if (c.kvLayout == "ring" && c.kvWindow == 0)
+    return fail("metadata \"kv_layout\" is ring but \"kv_window\" is missing");
+  if (c.kvLayout == "paged") {
+    if (c.kvBlocksPerSequence == 0 || c.kvBlockSize == 0)
+      return fail("a paged KV cache needs \"kv_block_size\" and "
+                  "\"kv_blocks_per_sequence\"");
+    if (c.kvBlocksPerSequence * c.kvBlockSize < c.maxContext)
+      return fail("the paged KV cache's blocks do not cover max_context");
+    if (static_cast<uint64_t>(c.kvMaxBatch * c.kvBlocksPerSequence * 4) >
+        c.kvCacheBytes)
+      return fail("the KV block table does not fit in kv_cache_bytes");
+  }
+  int64_t arena = 0, weightsBytes = 0, overhead = 0, predicted = 0;
+  if (!getInt("max_tokens_per_call", false, 0, INT32_MAX,
+              c.maxTokensPerCall) ||
+      !getInt("arena_bytes", false, 0, INT64_MAX / 8, arena) ||
+      !getInt("weights_bytes", false, 0, INT64_MAX / 8, weightsBytes) ||
+      !getInt("runtime_overhead_bytes", false, 0, INT64_MAX / 8, overhead) ||
+      !getInt("predicted_peak_bytes", false, 0, INT64_MAX / 2, predicted))
+    return false;
+  c.arenaBytes = static_cast<uint64_t>(arena);
+  c.weightsBytes = static_cast<uint64_t>(weightsBytes);
+  c.runtimeOverheadBytes = static_cast<uint64_t>(overhead);
+  c.predictedPeakBytes = static_cast<uint64_t>(predicted);
   if (c.addBos && c.bosId < 0)
     return fail("metadata \"add_bos\" is 1 but \"bos_id\" is -1");
   c.eosIds.clear();
@@ -104,6 +151,19 @@ bool parseModelConfig(const ModelFile &file, ModelConfig &c,
   return true;
 }
 
+uint64_t availableMemoryBytes() {
+  FILE *f = fopen("/proc/meminfo", "r");
+  if (!f)
+    return 0;
+  char line[256];
+  unsigned long long kib = 0;
+  while (fgets(line, sizeof(line), f))
+    if (sscanf(line, "MemAvailable: %llu kB", &kib) == 1)
+      break;
+  fclose(f);
+  return static_cast<uint64_t>(kib) * 1024;
+}
+
 Session::~Session() {
   if (kvCache_)
     munmap(kvCache_, kvMapped_);
@@ -121,27 +181,66 @@ std::unique_ptr<Session> Session::create(const ModelConfig &config,
   s->config_ = config;
   s->weights_ = weights;
   s->forward_ = forward;
+  // The whole KV cache is reserved and committed here, so generation never
+  // runs out of memory half-way: refuse a cache larger than what is free.
+  auto mib = [](uint64_t bytes) {
+    return std::to_string((bytes + (1u << 20) - 1) >> 20) + " MiB";
+  };
+  // The activation arena (a global of the model object) needs its pages too.
+  uint64_t available = availableMemoryBytes();
+  if (available > 0 && config.kvCacheBytes + config.arenaBytes > available) {
+    error = "cannot reserve the KV cache: " + mib(config.kvCacheBytes) +
+            " (" + config.kvLayout + ", " + config.kvDtype + ", " +
+            std::to_string(config.maxContext) + " positions)" +
+            (config.arenaBytes ? " and the " + mib(config.arenaBytes) +
+                                     " activation arena"
+                               : std::string()) +
+            " but only " + mib(available) +
+            " of memory is available; compile with a smaller --max-context "
+            "or --kv-dtype f16/int8";
+    return nullptr;
+  }
   // Anonymous pages are zero-filled and page-aligned (so 64-byte aligned).
   s->kvMapped_ = static_cast<size_t>(config.kvCacheBytes > 0
                                          ? config.kvCacheBytes
                                          : 64);
   void *kv = mmap(nullptr, s->kvMapped_, PROT_READ | PROT_WRITE,
-                  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+                  MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
   if (kv == MAP_FAILED) {
-    error = "cannot allocate the KV cache (" +
-            std::to_string(config.kvCacheBytes) + " bytes): " +
-            strerror(errno);
+    error = "cannot reserve the KV cache (" + mib(config.kvCacheBytes) +
+            "): " + strerror(errno);
     return nullptr;
   }
   s->kvCache_ = kv;
+  // Paged cache: sequence b owns blocks [b * n, (b + 1) * n) of the pool.
+  if (config.kvLayout == "paged") {
+    auto *table = static_cast<int32_t *>(kv);
+    int64_t n = config.kvBlocksPerSequence;
+    for (int64_t i = 0; i < config.kvMaxBatch * n; ++i)
+      table[i] = static_cast<int32_t>(i);
+  }
   s->logits_.assign(static_cast<size_t>(config.vocabSize), 0.0f);
   s->tokens_.reserve(static_cast<size_t>(config.maxContext));
   return s;
 }
 
+int64_t forwardCallsFor(int64_t tokens, int64_t maxTokensPerCall) {
+  if (maxTokensPerCall <= 0 || tokens <= maxTokensPerCall)
+    return 1;
+  return (tokens + maxTokensPerCall - 1) / maxTokensPerCall;
+}
+
 bool Session::forward(const int64_t *tokens, int64_t n, int64_t pos,
                       FILE *dump, std::string &error) {
-  forward_(weights_, kvCache_, tokens, n, pos, logits_.data());
+  // The model's activation arena holds max_tokens_per_call tokens: a longer
+  // input runs in consecutive calls; the last one leaves its logits.
+  int64_t calls = forwardCallsFor(n, config_.maxTokensPerCall);
+  for (int64_t i = 0, done = 0; i < calls; ++i) {
+    int64_t count = i + 1 < calls ? config_.maxTokensPerCall : n - done;
+    forward_(weights_, kvCache_, tokens + done, count, pos + done,
+             logits_.data());
+    done += count;
+  }
   if (dump && fwrite(logits_.data(), sizeof(float), logits_.size(), dump) !=
                   logits_.size()) {
     error = std::string("cannot write logits: ") + strerror(errno);
@@ -158,10 +257,18 @@ bool Session::generate(const std::vector<int32_t> &prompt,
   GenerateStats &st = result.stats;
   int64_t ctx = config_.maxContext;
   if (opt.maxContext > 0) {
+    if (config_.trainedContext > 0 && opt.maxContext > config_.trainedContext) {
+      error = "--max-context " + std::to_string(opt.maxContext) +
+              " exceeds the model's trained context of " +
+              std::to_string(config_.trainedContext) + " tokens";
+      return false;
+    }
     if (opt.maxContext > config_.maxContext) {
       error = "--max-context " + std::to_string(opt.maxContext) +
               " exceeds the model's KV capacity of " +
-              std::to_string(config_.maxContext) + " tokens";
+              std::to_string(config_.maxContext) +
+              " tokens (recompile with llm-compile --max-context " +
+              std::to_string(opt.maxContext) + ")";
       return false;
     }
     ctx = opt.maxContext;
@@ -195,6 +302,7 @@ bool Session::generate(const std::vector<int32_t> &prompt,
   if (!forward(tokens_.data(), st.promptTokens, 0, opt.dumpLogits, error))
     return false;
   st.forwardCalls = 1;
+  st.prefillCalls = forwardCallsFor(st.promptTokens, config_.maxTokensPerCall);
   const double t1 = nowSeconds();
   st.prefillSeconds = t1 - t0;
   int64_t pos = st.promptTokens;

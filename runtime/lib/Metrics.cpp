@@ -58,6 +58,22 @@ void printBenchLine(FILE *out, const GenerateStats &s) {
           peakRssMb());
 }
 
+void printMemoryLine(FILE *out, const ModelConfig &c) {
+  if (c.predictedPeakBytes == 0)
+    return;
+  auto mb = [](uint64_t bytes) { return double(bytes) / (1024.0 * 1024.0); };
+  double predicted = mb(c.predictedPeakBytes), measured = peakRssMb();
+  fprintf(out,
+          "memory: predicted_peak_mb=%.1f peak_rss_mb=%.1f error_pct=%+.1f "
+          "weights_mb=%.1f arena_mb=%.1f kv_mb=%.1f runtime_mb=%.1f "
+          "max_tokens_per_call=%lld\n",
+          predicted, measured,
+          measured > 0 ? 100.0 * (predicted - measured) / measured : 0.0,
+          mb(c.weightsBytes), mb(c.arenaBytes), mb(c.kvCacheBytes),
+          mb(c.runtimeOverheadBytes),
+          static_cast<long long>(c.maxTokensPerCall));
+}
+
 void printPerplexity(FILE *out, const PerplexityResult &r) {
   fprintf(out,
           "perplexity: tokens=%lld windows=%lld ppl=%.4f nll=%.6f "

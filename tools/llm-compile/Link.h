@@ -11,6 +11,8 @@
 
 #include <cstdint>
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace frugal {
 
@@ -18,7 +20,16 @@ namespace frugal {
 struct ForwardSignature {
   int64_t vocab = 0;
   int64_t kvLayers = 0, kvHeads = 0, kvMaxSeq = 0, kvHeadDim = 0;
+  /// A planned cache is one byte buffer of kvBytes (memref<kvBytes x i8>);
+  /// an unplanned one the f32 array [2, L, H, C, D].
+  bool kvPlanned = false;
+  int64_t kvBytes = 0;
+  /// The plan's metadata (kv_dtype, kv_layout, ...), as written to the .fgw.
+  std::vector<std::pair<std::string, std::string>> kvMetadata;
   int64_t weightsBytes = 0;
+  /// llm-plan-memory's plan of `forward`: its arena size and the most
+  /// tokens one call may process (0: no plan, any count).
+  int64_t arenaBytes = 0, maxTokensPerCall = 0;
 };
 
 /// Links `objectPath` with the runtime (and, when `embeddedWeights` is

@@ -28,6 +28,25 @@ struct ModelConfig {
   int64_t vocabSize = 0;    ///< vocab_size (required, > 0)
   int64_t maxContext = 0;   ///< max_context: KV capacity in tokens (required)
   uint64_t kvCacheBytes = 0; ///< kv_cache_bytes (required)
+  /// trained_context: positions the model was trained on (0: unknown);
+  /// max_context and --max-context may not exceed it.
+  int64_t trainedContext = 0;
+  /// The KV plan of llm-plan-kv-cache: kv_layout (contiguous, paged, ring),
+  /// kv_dtype, kv_max_batch sequences, kv_window (ring), and for paged
+  /// caches kv_block_size and kv_blocks_per_sequence (the block table,
+  /// [max_batch][blocks_per_sequence] i32 at the start of the buffer).
+  std::string kvLayout = "contiguous";
+  std::string kvDtype = "f32";
+  int64_t kvMaxBatch = 1, kvWindow = 0, kvBlockSize = 0,
+          kvBlocksPerSequence = 0;
+  /// The activation arena of llm-plan-memory: a forward call processes at
+  /// most max_tokens_per_call tokens (0: any count); longer prompts are
+  /// prefilled in chunks. The memory prediction of llm-compile: the peak
+  /// resident memory is weights_bytes + arena_bytes + kv_cache_bytes +
+  /// runtime_overhead_bytes = predicted_peak_bytes (0 when absent).
+  int64_t maxTokensPerCall = 0;
+  uint64_t arenaBytes = 0, weightsBytes = 0, runtimeOverheadBytes = 0,
+           predictedPeakBytes = 0;
   int32_t bosId = -1;       ///< bos_id, -1 if none
   std::vector<int32_t> eosIds; ///< eos_ids, comma-separated
   bool addBos = false;      ///< add_bos
@@ -47,7 +66,9 @@ struct GenerateOptions {
   int64_t maxNewTokens = 64;
   int64_t maxContext = 0; ///< 0: the model's max_context; else <= it
   SamplerConfig sampler;
-  FILE *dumpLogits = nullptr; ///< receives vocab_size f32 per forward call
+  /// Receives vocab_size f32 per step: the prefill's last token, then each
+  /// decode step.
+  FILE *dumpLogits = nullptr;
 };
 
 enum class StopReason { Length, Eos, ContextFull };
@@ -55,7 +76,8 @@ enum class StopReason { Length, Eos, ContextFull };
 struct GenerateStats {
   int64_t promptTokens = 0;
   int64_t generatedTokens = 0; ///< including an EOS that stopped generation
-  int64_t forwardCalls = 0;
+  int64_t forwardCalls = 0; ///< the prefill + decode steps
+  int64_t prefillCalls = 0; ///< model calls of the prefill (chunks)
   int64_t decodeSteps = 0; ///< forward calls after the prefill
   double prefillSeconds = 0; ///< the prefill forward call
   double ttftSeconds = 0;    ///< start of prefill -> first token sampled
@@ -108,11 +130,18 @@ double negLogLikelihood(const float *logits, int64_t vocab, int32_t target);
 double klDivergence(const float *reference, const float *logits,
                     int64_t vocab);
 
+/// Model calls that process `tokens` tokens when one call takes at most
+/// `maxTokensPerCall` (0: any count).
+int64_t forwardCallsFor(int64_t tokens, int64_t maxTokensPerCall);
+
 /// Called for each generated token that is not an EOS, as soon as sampled.
 using TokenCallback = std::function<void(int32_t id)>;
 
 /// Owns the buffers of one generation: the KV cache (kv_cache_bytes,
-/// zero-filled, 64-byte aligned) and the logits, allocated once.
+/// zero-filled, 64-byte aligned, every page committed up front; a paged
+/// cache's block table maps each sequence's blocks to its own range of the
+/// pool) and the logits, allocated once. create() fails with a clear message
+/// when the cache does not fit in the available memory.
 class Session {
 public:
   ~Session();
@@ -124,8 +153,9 @@ public:
                                          ForwardFn forward,
                                          std::string &error);
 
-  /// Prefills `prompt` in one forward call, then samples and decodes one
-  /// token per call until maxNewTokens, an EOS id, or a full context.
+  /// Prefills `prompt` (in chunks of at most max_tokens_per_call tokens),
+  /// then samples and decodes one token per call until maxNewTokens, an EOS
+  /// id, or a full context.
   bool generate(const std::vector<int32_t> &prompt,
                 const GenerateOptions &options, const TokenCallback &onToken,
                 GenerateResult &result, std::string &error);
@@ -152,6 +182,9 @@ private:
   std::vector<int64_t> tokens_;
 };
 
+/// MemAvailable of /proc/meminfo in bytes (0 when unknown).
+uint64_t availableMemoryBytes();
+
 /// Monotonic clock in seconds.
 double nowSeconds();
 /// Peak resident set size of the process in MiB (getrusage ru_maxrss).
@@ -160,6 +193,9 @@ double peakRssMb();
 void printMetrics(FILE *out, const GenerateStats &stats);
 /// The single `bench: ...` line.
 void printBenchLine(FILE *out, const GenerateStats &stats);
+/// The `memory: ...` line: llm-compile's predicted peak memory, its parts,
+/// and the measured peak RSS (nothing without a prediction in the model).
+void printMemoryLine(FILE *out, const ModelConfig &config);
 /// The `perplexity: ...` line, and a `fidelity: ...` line with a reference.
 void printPerplexity(FILE *out, const PerplexityResult &result);
 

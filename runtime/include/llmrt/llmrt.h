@@ -24,7 +24,9 @@ extern "C" {
 /* Runs the model on n_tokens new tokens at absolute positions
  * start_pos .. start_pos + n_tokens - 1, appending their keys/values to
  * kv_cache, and writes the vocab_size logits of the last token to logits_out.
- * `weights` is the model file's base address + data_offset. */
+ * `weights` is the model file's base address + data_offset. The model's
+ * activation arena is sized for the metadata's max_tokens_per_call tokens
+ * per step; a larger n_tokens runs as consecutive steps. */
 void frugal_forward(const uint8_t *weights, void *kv_cache,
                     const int64_t *tokens, int64_t n_tokens, int64_t start_pos,
                     float *logits_out);

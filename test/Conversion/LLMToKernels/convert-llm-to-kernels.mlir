@@ -39,23 +39,23 @@ func.func @mlp(%x: tensor<1x?x64xf32>) -> tensor<1x?x64xf32> {
 
 // -----
 
-// The KV cache becomes memref<2 x layers x heads x capacity x head_dim>;
-// attention with a cache writes the new keys/values, then runs one parallel
-// task per (head, query) with an online softmax.
+// An unplanned KV cache becomes memref<2 x layers x heads x capacity x
+// head_dim>; attention with a cache runs one parallel task per (head, query)
+// with an online softmax, then appends the new keys/values.
 // CHECK-LABEL: func.func @decode_attention
 // CHECK-SAME: %{{.*}}: memref<2x2x2x128x16xf32>
 // CHECK: call @__llm_rope_1xDx64xf32_1xDxi64_h4_r16_t10000(
-// CHECK: call @__llm_attention_{{.*}}_h4_kv2_s{{[0-9]+}}_causal_l1(
+// CHECK: call @__llm_attention_{{.*}}_h4_kv2_s{{[0-9]+}}_causal_l1_kvf32(
 // CHECK: func.func private @__llm_rope
 // CHECK: memref.get_global @__llm_rope_inv_freq_16_10000
 // CHECK: math.cos
 // CHECK: math.sin
 // CHECK: func.func private @__llm_attention
-// CHECK: vector.store {{.*}} : memref<2x2x2x128x16xf32>, vector<16xf32>
 // CHECK: scf.parallel
 // CHECK: arith.maxnumf
 // CHECK: math.exp
 // CHECK: vector.fma
+// CHECK: vector.store {{.*}} : memref<2x2x2x128x16xf32>, vector<16xf32>
 func.func @decode_attention(%q: tensor<1x?x64xf32>, %k: tensor<1x?x32xf32>, %v: tensor<1x?x32xf32>,
                             %pos: tensor<1x?xi64>, %kv: !llm.kv_cache<2 x 2 x 128 x 16, f32>,
                             %start: index) -> tensor<1x?x64xf32> {

@@ -84,6 +84,38 @@ TEST(Generate, GreedyIdsAndCallPattern) {
   EXPECT_EQ(r.stats.forwardCalls, 4);
 }
 
+TEST(Generate, PrefillsInChunksOfMaxTokensPerCall) {
+  ModelConfig c = config();
+  c.maxTokensPerCall = 2;
+  FILE *dump = tmpfile();
+  ASSERT_TRUE(dump);
+  GenerateOptions opt;
+  opt.maxNewTokens = 2;
+  opt.dumpLogits = dump;
+  GenerateResult r = run(c, {3, 4, 5, 6, 7}, opt, nullptr);
+  // The same tokens as one call would give (the fake model checks that the
+  // cache holds the whole history at every call).
+  EXPECT_EQ(r.tokens, (std::vector<int32_t>{8, 9}));
+  ASSERT_EQ(gCalls.size(), 4u); // 3 prefill chunks + 1 decode step
+  EXPECT_EQ(gCalls[0].n, 2);
+  EXPECT_EQ(gCalls[0].pos, 0);
+  EXPECT_EQ(gCalls[1].n, 2);
+  EXPECT_EQ(gCalls[1].pos, 2);
+  EXPECT_EQ(gCalls[2].n, 1);
+  EXPECT_EQ(gCalls[2].pos, 4);
+  EXPECT_EQ(gCalls[3].n, 1);
+  EXPECT_EQ(gCalls[3].pos, 5);
+  EXPECT_EQ(r.stats.prefillCalls, 3);
+  EXPECT_EQ(r.stats.forwardCalls, 2);
+  // Logits are dumped once for the prefill (its last token), once per step.
+  EXPECT_EQ(ftell(dump), long(2 * kVocab * sizeof(float)));
+  fclose(dump);
+  EXPECT_EQ(forwardCallsFor(5, 2), 3);
+  EXPECT_EQ(forwardCallsFor(4, 2), 2);
+  EXPECT_EQ(forwardCallsFor(1, 512), 1);
+  EXPECT_EQ(forwardCallsFor(9, 0), 1);
+}
+
 TEST(Generate, StopsAtEos) {
   ModelConfig c = config();
   c.eosIds = {2, 7};
@@ -125,7 +157,7 @@ TEST(Generate, RejectsPromptLongerThanContext) {
   opt.maxContext = 9;
   EXPECT_FALSE(s->generate({1}, opt, nullptr, r, error));
   EXPECT_EQ(error, "--max-context 9 exceeds the model's KV capacity of 3 "
-                   "tokens");
+                   "tokens (recompile with llm-compile --max-context 9)");
 }
 
 TEST(Generate, DumpLogitsWritesEveryForwardCall) {
@@ -185,6 +217,25 @@ TEST(ModelConfig, ParsesAndValidatesMetadata) {
   EXPECT_EQ(c.eosIds, (std::vector<int32_t>{2, 5}));
   EXPECT_TRUE(c.addBos);
   EXPECT_EQ(c.preTokenizer, "gpt2");
+  EXPECT_EQ(c.maxTokensPerCall, 0);
+  EXPECT_EQ(c.predictedPeakBytes, 0u);
+  EXPECT_EQ(parse({{"vocab_size", "300"}, {"max_context", "128"},
+                   {"kv_cache_bytes", "4096"}, {"max_tokens_per_call", "64"},
+                   {"arena_bytes", "8192"}, {"weights_bytes", "1000"},
+                   {"runtime_overhead_bytes", "100"},
+                   {"predicted_peak_bytes", "13388"}},
+                  c),
+            "");
+  EXPECT_EQ(c.maxTokensPerCall, 64);
+  EXPECT_EQ(c.arenaBytes, 8192u);
+  EXPECT_EQ(c.weightsBytes, 1000u);
+  EXPECT_EQ(c.runtimeOverheadBytes, 100u);
+  EXPECT_EQ(c.predictedPeakBytes, 13388u);
+  EXPECT_EQ(parse({{"vocab_size", "300"}, {"max_context", "128"},
+                   {"kv_cache_bytes", "4096"}, {"max_tokens_per_call", "-1"}},
+                  c),
+            "m: metadata \"max_tokens_per_call\": expected an integer in "
+            "[0, 2147483647], found \"-1\"");
   EXPECT_EQ(parse({{"vocab_size", "300"}, {"max_context", "12"}}, c),
             "m: missing metadata key \"kv_cache_bytes\"");
   EXPECT_EQ(parse({{"vocab_size", "30x"}}, c),
