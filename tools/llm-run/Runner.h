@@ -46,8 +46,19 @@ struct HostTensor {
 struct RunOptions {
   int64_t vectorWidth = 16;
   bool openmp = true;
-  /// Decode kernel of symmetric 8- and 4-bit quantized matmuls (vnni or fma).
+  /// Decode kernel of 8- and 4-bit quantized matmuls (vnni or fma).
   std::string quantKernel = "vnni";
+  /// Optimize the LLVM IR at -O3 before JIT code generation, as llm-compile
+  /// does for the executable (benchmarks; tests skip it to compile faster).
+  bool optimizeLLVM = false;
+  /// Benchmarks: when `fastestCallSeconds` is set, the first call is a
+  /// warm-up, then the function runs `timedCalls` more times on the same
+  /// buffers and the fastest call's seconds are stored there.
+  int64_t timedCalls = 1;
+  double *fastestCallSeconds = nullptr;
+  /// With `fastestCallSeconds`: the mean seconds of the timed calls (the
+  /// expected cost of a call, scheduling delays included).
+  double *meanCallSeconds = nullptr;
 };
 
 /// Lowers `module` in place, JIT-compiles it and runs `entry` on `inputs`.
