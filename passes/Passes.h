@@ -32,6 +32,18 @@ struct LLMOptimizationOptions {
   unsigned quantGroup = 32;
   std::string quantScheme = "symmetric";
   std::vector<std::string> quantKeep, quantInt8;
+  /// rtn or gptq; weights matching `quantRTN` are rounded to nearest.
+  std::string quantMethod = "rtn";
+  std::vector<std::string> quantRTN;
+  /// llm-plan-kv-cache: element type ("" keeps the imported one), layout
+  /// (auto, contiguous, paged), paged block size (0: choose) and sequences.
+  std::string kvDtype;
+  std::string kvLayout = "auto";
+  int64_t kvBlockSize = 0;
+  int64_t maxBatch = 1;
+  /// llm-plan-memory: place intermediates in one static arena sized for
+  /// calls of at most `maxTokensPerCall` tokens (0: no plan).
+  int64_t maxTokensPerCall = 512;
 };
 
 /// Raising passes, canonicalization and weight layout choices, run on

@@ -41,6 +41,54 @@ def LLMCostSummary : Pass<"llm-cost-summary", "::mlir::func::FuncOp"> {
   let dependentDialects = ["::mlir::llm::LLMDialect"];
 }
 
+def LLMCostReport : Pass<"llm-cost-report", "::mlir::ModuleOp"> {
+  let summary = "Predicts latency, energy and memory per op, layer and token";
+  let description = [{
+    Combines every op's `CostOpInterface` figures with a target description
+    (passes/CostModel/targets/*.json, docs/CostModel.md) into a roofline
+    prediction: an op takes `max(FLOPs / (peak[dtype] * compute efficiency),
+    bytes / (bandwidth * memory efficiency))` plus the target's per-op
+    overhead, and uses `idle W * time + pJ/FLOP * FLOPs + pJ/byte * bytes`
+    of energy. Efficiency factors are per op class (GEMV/GEMM per weight
+    dtype, attention, elementwise, data movement); `llm-calibrate` measures
+    them for the host CPU.
+
+    For each function with llm ops it emits a remark per op (class, time,
+    bound, energy), one per layer (ops grouped by the layer index in their
+    weights' names: `embed`, `layer.N`, `head`) and one with the step's
+    totals and per-token figures: latency, tokens/s, energy, gCO2 per 1k
+    tokens and $ per 1M tokens. `json` writes the same data as JSON (`-` for
+    stdout).
+
+    Example: `llm-opt --llm-cost-report="target=sm_90 phase=decode
+    context=511" model.mlir` predicts one decode step at position 512 on an
+    H100; `phase=prefill tokens=128` a 128-token prompt.
+  }];
+  let options = [
+    Option<"target", "target", "std::string", /*default=*/"\"host-cpu\"",
+           "Target name (a file in the user's or Frugal's target "
+           "directory) or path of a target JSON file">,
+    ListOption<"targetParams", "target-param", "std::string",
+               "Overrides of the target, key=value (carbon=50, price=2.5, "
+               "power.idle_w=10, efficiency.gemv_f32.memory=0.8)">,
+    Option<"phase", "phase", "std::string", /*default=*/"\"decode\"",
+           "prefill or decode (a label for the step; sets the tokens "
+           "default)">,
+    Option<"tokens", "tokens", "int64_t", /*default=*/"0",
+           "Tokens processed by the step (every dynamic dimension); 0: 1 "
+           "for decode, 128 for prefill">,
+    Option<"context", "context", "int64_t", /*default=*/"0",
+           "Positions already held in the KV cache">,
+    Option<"perOp", "per-op", "bool", /*default=*/"true",
+           "Emit one remark per op">,
+    Option<"perLayer", "per-layer", "bool", /*default=*/"true",
+           "Emit one remark per layer">,
+    Option<"json", "json", "std::string", /*default=*/"\"\"",
+           "Write the prediction as JSON to this file (- for stdout)">
+  ];
+  let dependentDialects = ["::mlir::llm::LLMDialect"];
+}
+
 def LLMFuseRMSNorm : Pass<"llm-fuse-rms-norm"> {
   let summary = "Raises x * rsqrt(mean(x^2) + eps) * w into llm.rms_norm";
   let description = [{
@@ -104,12 +152,31 @@ def LLMQuantize : Pass<"llm-quantize"> {
   let description = [{
     Marks every rank-2 weight used as a (transposed) matmul rhs with
     `#llm.quant<bits, group, scheme>`; the packer then quantizes it at
-    compile time (round-to-nearest, scales and mins in f16, layout in
+    compile time (scales and mins in f16, layout in
     dialects/LLM/IR/LLMQuant.h) and the CPU lowering fuses dequantization
     into the matmul kernel. A weight that also has other users (a tied
     embedding table) keeps its float copy for them and gets a quantized
     copy for its matmuls. `keep` lists glob patterns of weight names left in
     f32; `int8` lists patterns quantized to 8 bits whatever `bits` says.
+    When `group` does not divide a weight's rows, the weight uses the
+    largest smaller power of two (at least 16) that does, with a remark;
+    without one it stays f32.
+
+    `method` chooses how the packer picks the codes: `rtn` rounds each
+    weight to the nearest level of its group; `gptq` (activation-aware,
+    Frantar et al. 2022) rounds one input channel at a time, largest mean
+    x^2 first, and compensates each error in the channels not yet rounded,
+    using X^T X of the layer's inputs collected by running the f32 model on
+    calibration text (passes/Calibration); each group's range is clipped
+    where that lowers its error weighted by mean x^2. Scales and mins are
+    the f16 values the layout stores. A weight quantized with a method
+    other than `rtn` carries it as `llm.quant_method`; `rtn` lists glob
+    patterns of weight names rounded to nearest whatever `method` says.
+
+    ```mlir
+    %w = llm.weight "down_proj" quant <bits = 4, group = 128, scheme = symmetric>
+        {llm.quant_method = "gptq"} : tensor<576x1536xf32>
+    ```
   }];
   let options = [
     Option<"bits", "bits", "unsigned", /*default=*/"8", "4 or 8">,
@@ -118,11 +185,15 @@ def LLMQuantize : Pass<"llm-quantize"> {
     Option<"scheme", "scheme", "std::string", /*default=*/"\"symmetric\"",
            "symmetric or asymmetric">,
     Option<"method", "method", "std::string", /*default=*/"\"rtn\"",
-           "Quantization method: rtn (round to nearest)">,
+           "Quantization method: rtn (round to nearest) or gptq "
+           "(activation-aware, needs calibration statistics when packing)">,
     ListOption<"keep", "keep", "std::string",
                "Glob patterns of weight names to keep in f32">,
     ListOption<"int8", "int8", "std::string",
-               "Glob patterns of weight names to quantize to 8 bits">
+               "Glob patterns of weight names to quantize to 8 bits">,
+    ListOption<"rtn", "rtn", "std::string",
+               "Glob patterns of weight names to round to nearest whatever "
+               "the method">
   ];
   let statistics = [
     Statistic<"numQuantized", "quantized", "Weights quantized">
@@ -167,6 +238,101 @@ def LLMTransposeWeights : Pass<"llm-transpose-weights"> {
   }];
   let statistics = [
     Statistic<"numTransposed", "transposed", "Weights repacked as [N, K]">
+  ];
+  let dependentDialects = ["::mlir::llm::LLMDialect"];
+}
+
+def LLMPlanKVCache : Pass<"llm-plan-kv-cache", "::mlir::ModuleOp"> {
+  let summary = "Chooses the KV cache's element type and physical layout";
+  let description = [{
+    Rewrites every `!llm.kv_cache` argument of the module's functions to a
+    planned cache: element type `kv-dtype` (`f32`, `f16`, or `int8` with one
+    f16 scale per token, head and K/V) and a `#llm.kv_layout`:
+
+    - `ring` when the model has a sliding window (`sliding-window`, or the
+      module's `llm.sliding_window`) shorter than the cache's `max_seq`,
+      whatever `layout` says: the cache holds only the last `window`
+      positions of each sequence, which is all attention may see;
+    - else `paged` when `layout=paged`, or `layout=auto` and
+      `max-batch > 1` (sequences share a pool of blocks through a block
+      table); `block-size=0` picks the block whose keys of one head fill a
+      4 KiB page (between 16 and 256 positions, at most `max_seq`): long
+      enough runs for the prefetcher and one table lookup per page, while a
+      sequence wastes at most one partial block;
+    - else `contiguous` (one dense region per sequence).
+
+    The plan is recorded on each function as `llm.kv_plan`, a dictionary
+    with `layout`, `dtype`, `block_size`, `window`, `max_batch`,
+    `bytes_per_token` (keys, values and scales of all layers) and
+    `total_bytes` (the buffer the runtime reserves).
+  }];
+  let options = [
+    Option<"kvDtype", "kv-dtype", "std::string", /*default=*/"\"\"",
+           "f32, f16 or int8 (empty: keep the imported element type)">,
+    Option<"layout", "layout", "std::string", /*default=*/"\"auto\"",
+           "auto, contiguous or paged (a sliding window always gives ring)">,
+    Option<"blockSize", "block-size", "int64_t", /*default=*/"0",
+           "Positions per paged block, a power of two (0: choose)">,
+    Option<"maxBatch", "max-batch", "int64_t", /*default=*/"1",
+           "Sequences the cache holds at once">,
+    Option<"slidingWindow", "sliding-window", "int64_t", /*default=*/"0",
+           "Attention window in positions (0: the module's "
+           "llm.sliding_window, if any)">
+  ];
+  let dependentDialects = ["::mlir::llm::LLMDialect"];
+}
+
+def LLMPlanMemory : Pass<"llm-plan-memory", "::mlir::func::FuncOp"> {
+  let summary = "Places every intermediate tensor in one static arena";
+  let description = [{
+    Every llm op lowers to a kernel writing a fresh result buffer. This pass
+    plans those buffers ahead of time so that a call allocates nothing:
+
+    1. Bounds: each result gets an upper bound per dimension. Dynamic
+       extents of the function's arguments are token counts, at most
+       `max-tokens` per call (and at most the KV cache's capacity); each op
+       propagates bounds by its shape rule (elementwise and broadcasting
+       ops, matmul, embed, reshape, slice, gather, concat...). A result
+       that cannot be bounded keeps its own allocation.
+    2. Liveness: a buffer lives from its op to its last user in the
+       function's block. Kernels copy, never alias, so a value whose users
+       are all llm ops is dead after the last one; a returned value (written
+       into the caller's buffer) or one with other users stays out.
+    3. In place: with `in-place`, an elementwise op (add, mul, sub, div,
+       pow, silu, gelu and the unary math ops, whose kernels read each
+       element before writing it) that is the last user of a same-typed
+       operand writes its result over that operand.
+    4. Packing: largest slots first, each at the lowest 64-byte-aligned
+       offset that overlaps no placed slot live at the same time (greedy by
+       size), so the buffers of one layer reuse those of the previous.
+
+    The plan is recorded as attributes: on each planned op
+    `llm.arena_offset` and `llm.arena_bytes` (its slot) and `llm.arena_live`
+    (`[first, last]` op indices); on the function `llm.arena_bytes` (the
+    arena size) and `llm.arena_max_tokens` (the token bound the sizes
+    assume; callers split longer inputs). convert-llm-to-kernels turns the
+    planned results into views of one static arena.
+
+    ```mlir
+    %n = llm.rms_norm %x, %w eps = 1.0e-05 {llm.arena_bytes = 1179648 : i64,
+           llm.arena_live = array<i64: 4, 9>, llm.arena_offset = 0 : i64}
+           : tensor<1x?x576xf32>, tensor<576xf32>
+    ```
+  }];
+  let options = [
+    Option<"maxTokens", "max-tokens", "int64_t", /*default=*/"512",
+           "Most tokens one call processes (bound of dynamic extents)">,
+    Option<"inPlace", "in-place", "bool", /*default=*/"true",
+           "Let elementwise ops overwrite an operand they use last">,
+    Option<"report", "report", "bool", /*default=*/"false",
+           "Emit a remark per function with the plan's size, and one per "
+           "result kept out of the arena">
+  ];
+  let statistics = [
+    Statistic<"numPlanned", "planned", "Buffers placed in an arena">,
+    Statistic<"numInPlace", "in-place", "Buffers written over an operand">,
+    Statistic<"numUnplanned", "unplanned", "Results kept out of the arena">,
+    Statistic<"arenaBytes", "arena-bytes", "Bytes of all arenas">
   ];
   let dependentDialects = ["::mlir::llm::LLMDialect"];
 }

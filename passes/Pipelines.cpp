@@ -31,7 +31,21 @@ void mlir::llm::buildLLMOptimizationPipeline(
     quantize.scheme = options.quantScheme;
     quantize.keep.assign(options.quantKeep.begin(), options.quantKeep.end());
     quantize.int8.assign(options.quantInt8.begin(), options.quantInt8.end());
+    quantize.method = options.quantMethod;
+    quantize.rtn.assign(options.quantRTN.begin(), options.quantRTN.end());
     pm.addPass(createLLMQuantize(quantize));
+  }
+  LLMPlanKVCacheOptions kv;
+  kv.kvDtype = options.kvDtype;
+  kv.layout = options.kvLayout;
+  kv.blockSize = options.kvBlockSize;
+  kv.maxBatch = options.maxBatch;
+  pm.addPass(createLLMPlanKVCache(kv));
+  // Last: the plan sizes the buffers of the final ops.
+  if (options.maxTokensPerCall > 0) {
+    LLMPlanMemoryOptions memory;
+    memory.maxTokens = options.maxTokensPerCall;
+    pm.addNestedPass<func::FuncOp>(createLLMPlanMemory(memory));
   }
 }
 
@@ -48,18 +62,36 @@ struct OptimizationCLOptions
   Option<unsigned> quantGroup{*this, "quantize-group",
                               llvm::cl::desc("Elements per scale"),
                               llvm::cl::init(32)};
+  Option<std::string> kvDtype{*this, "kv-dtype",
+                              llvm::cl::desc("KV cache element type: f32, "
+                                             "f16 or int8 (default: keep)"),
+                              llvm::cl::init("")};
+  Option<std::string> kvLayout{*this, "kv-layout",
+                               llvm::cl::desc("auto, contiguous or paged"),
+                               llvm::cl::init("auto")};
+  Option<int64_t> maxBatch{*this, "max-batch",
+                           llvm::cl::desc("Sequences the KV cache holds"),
+                           llvm::cl::init(1)};
+  Option<int64_t> maxTokensPerCall{
+      *this, "max-tokens-per-call",
+      llvm::cl::desc("llm-plan-memory's token bound (0: no memory plan)"),
+      llvm::cl::init(512)};
 };
 } // namespace
 
 void mlir::llm::registerLLMOptimizationPipelines() {
   PassPipelineRegistration<OptimizationCLOptions>(
       "llm-optimize",
-      "Raise exported op-by-op patterns and choose weight layouts",
+      "Raise exported op-by-op patterns, choose weight and KV cache layouts",
       [](OpPassManager &pm, const OptimizationCLOptions &cl) {
         llm::LLMOptimizationOptions options;
         options.transposeWeights = cl.transposeWeights;
         options.quantBits = cl.quantBits;
         options.quantGroup = cl.quantGroup;
+        options.kvDtype = cl.kvDtype;
+        options.kvLayout = cl.kvLayout;
+        options.maxBatch = cl.maxBatch;
+        options.maxTokensPerCall = cl.maxTokensPerCall;
         llm::buildLLMOptimizationPipeline(pm, options);
       });
 }

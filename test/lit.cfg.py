@@ -23,7 +23,9 @@ llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
 tool_dirs = [config.frugal_tools_dir, config.llvm_tools_dir]
 tools = [ToolSubst("llm-opt", unresolved="fatal"),
          ToolSubst("llm-import", unresolved="fatal"),
-         ToolSubst("llm-onnx-test", unresolved="fatal")]
+         ToolSubst("llm-onnx-test", unresolved="fatal"),
+         ToolSubst("llm-calibrate", unresolved="fatal"),
+         ToolSubst("llm-compile", unresolved="fatal")]
 llvm_config.add_tool_substitutions(tools, tool_dirs)
 
 # Third-party model files next to the repository (../shared/models).

@@ -6,6 +6,7 @@
 
 #include "tools/llm-compile/Driver.h"
 
+#include "tools/llm-compile/Calibrate.h"
 #include "tools/llm-compile/CodeGen.h"
 #include "tools/llm-compile/Link.h"
 #include "tools/llm-compile/WeightPacker.h"
@@ -16,6 +17,7 @@
 #include "frontends/safetensors/Importer.h"
 #include "frontends/safetensors/ModelConfig.h"
 #include "lowering/Passes.h"
+#include "passes/MemoryPlan.h"
 #include "passes/Passes.h"
 
 #include "mlir/IR/MLIRContext.h"
@@ -99,8 +101,25 @@ llvm::Expected<ForwardSignature> readSignature(ModuleOp module) {
       sig.kvHeads = kv.getNumHeads();
       sig.kvMaxSeq = kv.getMaxSeq();
       sig.kvHeadDim = kv.getHeadDim();
-      if (!kv.getElementType().isF32())
-        return makeError("only f32 KV caches are supported so far");
+      sig.kvBytes = kv.getStorageBytes();
+      sig.kvPlanned = static_cast<bool>(kv.getLayout());
+      if (!sig.kvPlanned && !kv.getElementType().isF32())
+        return makeError("an unplanned KV cache must be f32 (run "
+                         "llm-plan-kv-cache)");
+      if (auto plan = forward->getAttrOfType<DictionaryAttr>("llm.kv_plan"))
+        for (NamedAttribute entry : plan) {
+          std::string value;
+          if (auto str = dyn_cast<StringAttr>(entry.getValue()))
+            value = str.str();
+          else if (auto num = dyn_cast<IntegerAttr>(entry.getValue()))
+            value = std::to_string(num.getInt());
+          else
+            continue;
+          sig.kvMetadata.emplace_back("kv_" + entry.getName().str(), value);
+        }
+      if (int64_t blocks = kv.getBlocksPerSequence())
+        sig.kvMetadata.emplace_back("kv_blocks_per_sequence",
+                                    std::to_string(blocks));
     }
   if (type.getNumResults() != 1 || !sig.kvLayers)
     return makeError("`forward` must take a KV cache and return logits");
@@ -109,7 +128,25 @@ llvm::Expected<ForwardSignature> readSignature(ModuleOp module) {
       logits.getDimSize(1) != 1 || !logits.getElementType().isF32())
     return makeError("`forward` must return tensor<1x1xVxf32> logits");
   sig.vocab = logits.getDimSize(2);
+  if (auto arena = forward->getAttrOfType<IntegerAttr>(llm::kArenaBytesAttr))
+    sig.arenaBytes = arena.getInt();
+  if (auto tokens =
+          forward->getAttrOfType<IntegerAttr>(llm::kArenaMaxTokensAttr))
+    sig.maxTokensPerCall = tokens.getInt();
   return sig;
+}
+
+/// Resident memory of a running model besides its weights, arena and KV
+/// cache: code and libraries (llmrt, libc, libstdc++, the OpenMP runtime and
+/// its threads), heap, logits and the tokenizer (its section of the model
+/// file and its tables, which grow with the vocabulary). Fitted on the peak
+/// RSS of compiled models on the 2-core x86-64 reference VM: 4.6 MiB over
+/// weights + arena + KV for tiny-llama (vocabulary 256), 14.0 MiB for
+/// SmolLM2-135M (49152); see runtime/README.md.
+int64_t runtimeOverheadBytes(int64_t vocab) {
+  constexpr int64_t kFixedBytes = 4608 << 10;
+  constexpr int64_t kBytesPerVocabEntry = 200;
+  return kFixedBytes + kBytesPerVocabEntry * vocab;
 }
 
 std::string joinIds(ArrayRef<int64_t> ids) {
@@ -125,18 +162,17 @@ buildMetadata(const st::ModelConfig &config, const ForwardSignature &sig,
   int64_t bos = tok && tok->bos >= 0 ? tok->bos : config.bosTokenId;
   std::vector<int64_t> eos = tok && !tok->eos.empty() ? tok->eos
                                                       : config.eosTokenIds;
-  int64_t kvBytes = 2 * sig.kvLayers * sig.kvHeads * sig.kvMaxSeq *
-                    sig.kvHeadDim * 4;
-  return {
+  std::vector<std::pair<std::string, std::string>> metadata = {
       {"arch", config.modelType},
       {"model_name", modelName.str()},
       {"vocab_size", std::to_string(sig.vocab)},
       {"max_context", std::to_string(sig.kvMaxSeq)},
-      {"kv_cache_bytes", std::to_string(kvBytes)},
+      // Positions the model was trained on (the runtime's context ceiling).
+      {"trained_context", std::to_string(config.maxPositions)},
+      {"kv_cache_bytes", std::to_string(sig.kvBytes)},
       {"kv_layers", std::to_string(sig.kvLayers)},
       {"kv_heads", std::to_string(sig.kvHeads)},
       {"kv_head_dim", std::to_string(sig.kvHeadDim)},
-      {"kv_dtype", "f32"},
       {"bos_id", std::to_string(bos)},
       {"eos_ids", joinIds(eos)},
       // Byte-level BPE tokenizers (GPT-2, SmolLM2, Qwen2) add no BOS;
@@ -145,6 +181,23 @@ buildMetadata(const st::ModelConfig &config, const ForwardSignature &sig,
       {"chat_template", tok ? tok->chatTemplate : "none"},
       {"pre_tokenizer", tok ? tok->preTokenizer : "gpt2"},
   };
+  // kv_dtype, kv_layout, kv_block_size, kv_window, kv_max_batch,
+  // kv_bytes_per_token, kv_total_bytes (and kv_blocks_per_sequence).
+  metadata.insert(metadata.end(), sig.kvMetadata.begin(), sig.kvMetadata.end());
+  if (!sig.kvPlanned)
+    metadata.emplace_back("kv_dtype", "f32");
+  // Memory: the activation arena (llm-plan-memory) and the peak resident
+  // memory it predicts with the weights mapping and the KV cache.
+  int64_t overhead = runtimeOverheadBytes(sig.vocab);
+  metadata.emplace_back("arena_bytes", std::to_string(sig.arenaBytes));
+  metadata.emplace_back("max_tokens_per_call",
+                        std::to_string(sig.maxTokensPerCall));
+  metadata.emplace_back("weights_bytes", std::to_string(sig.weightsBytes));
+  metadata.emplace_back("runtime_overhead_bytes", std::to_string(overhead));
+  metadata.emplace_back("predicted_peak_bytes",
+                        std::to_string(sig.weightsBytes + sig.arenaBytes +
+                                       sig.kvBytes + overhead));
+  return metadata;
 }
 
 /// What a frontend hands the rest of the driver.
@@ -255,6 +308,11 @@ llvm::Error frugal::compileModel(const CompileOptions &options) {
               : options.emit == EmitKind::Executable ? 5 : 4;
   if (fromMLIR)
     steps -= 1;
+  // Activation-aware quantization runs the f32 model on calibration text.
+  bool calibrate = needsWeights && options.quantBits != 0 &&
+                   options.quantMethod != "rtn";
+  if (calibrate)
+    steps += 1;
   Progress progress(options.progress, steps);
 
   // 1. Import.
@@ -281,6 +339,20 @@ llvm::Error frugal::compileModel(const CompileOptions &options) {
   }
   std::optional<st::ModelConfig> &config = imported.config;
   std::optional<st::TokenizerData> &tokenizer = imported.tokenizer;
+  std::vector<int64_t> calibrationTokens;
+  if (calibrate) {
+    if (!tokenizer)
+      return makeError("--quant-method=" + options.quantMethod +
+                       " runs the model on calibration text, but " +
+                       options.input + " has no tokenizer");
+    int64_t bos = tokenizer->bos >= 0 ? tokenizer->bos : config->bosTokenId;
+    auto ids = readCalibrationTokens(options.calibrationText, *tokenizer,
+                                     tokenizer->addBos ? bos : -1,
+                                     options.calibrationTokens);
+    if (!ids)
+      return ids.takeError();
+    calibrationTokens = std::move(*ids);
+  }
 
   // 2. llm-level optimizations (they decide weight layouts), then weights.
   WeightLayout layout;
@@ -292,6 +364,13 @@ llvm::Error frugal::compileModel(const CompileOptions &options) {
     optimization.quantScheme = options.quantScheme;
     optimization.quantKeep = options.quantKeep;
     optimization.quantInt8 = options.quantInt8;
+    optimization.quantMethod = options.quantMethod;
+    optimization.quantRTN = options.quantRTN;
+    optimization.kvDtype = options.kvDtype;
+    optimization.kvLayout = options.kvLayout;
+    optimization.kvBlockSize = options.kvBlockSize;
+    optimization.maxBatch = options.maxBatch;
+    optimization.maxTokensPerCall = options.maxTokensPerCall;
     llm::buildLLMOptimizationPipeline(optimize, optimization);
     if (failed(optimize.run(*module)))
       return makeError("optimizing " + options.input + " failed");
@@ -310,9 +389,45 @@ llvm::Error frugal::compileModel(const CompileOptions &options) {
   if (!signature)
     return signature.takeError();
   signature->weightsBytes = layout.totalBytes;
+  // The efficiency report predicts from the llm IR, before lowering.
+  std::optional<llvm::json::Object> report;
+  ReportModel reportModel;
+  if (!options.report.path.empty()) {
+    if (options.report.measure && options.emit != EmitKind::Executable)
+      return makeError("--measure runs the executable: it needs --emit=exe");
+    reportModel.name = imported.name.empty()
+                           ? llvm::sys::path::stem(options.input).str()
+                           : imported.name;
+    reportModel.arch = config ? config->modelType : "";
+    reportModel.input = options.input;
+    reportModel.executable = options.output;
+    reportModel.vocab = signature->vocab;
+    reportModel.maxContext = signature->kvMaxSeq;
+    reportModel.runtimeBytes = runtimeOverheadBytes(signature->vocab);
+    auto predicted = predictReport(*module, reportModel, options.report);
+    if (!predicted)
+      return predicted.takeError();
+    report = std::move(*predicted);
+  }
   std::string weightsPath = options.output + ".fgw";
   if (options.embedWeights)
     weightsPath = options.output + ".embedded.fgw";
+  std::optional<llm::CalibrationStats> calibration;
+  if (calibrate && needsCalibration(*module)) {
+    progress.step(llvm::formatv("calibrating on {0} tokens of {1}",
+                                calibrationTokens.size(),
+                                options.calibrationText)
+                      .str());
+    llm::CalibrationOptions calibrationOptions;
+    calibrationOptions.vectorWidth = options.vectorWidth;
+    calibrationOptions.openmp = options.openmp;
+    calibrationOptions.progress = [&](double f) { progress.fraction(f); };
+    auto stats = calibrateModel(*module, *imported.weights, calibrationTokens,
+                                calibrationOptions);
+    if (!stats)
+      return stats.takeError();
+    calibration = std::move(*stats);
+  }
   if (needsWeights) {
     progress.step(llvm::formatv("packing {0} weights ({1} MB) into {2}",
                                 layout.tensors.size(),
@@ -324,7 +439,8 @@ llvm::Error frugal::compileModel(const CompileOptions &options) {
     if (llvm::Error err = writeModelFile(
             weightsPath, nullptr, layout, *imported.weights, metadata,
             tokenizer ? &*tokenizer : nullptr,
-            [&](double f) { progress.fraction(f); }))
+            [&](double f) { progress.fraction(f); },
+            calibration ? &*calibration : nullptr))
       return err;
   }
 
@@ -368,6 +484,14 @@ llvm::Error frugal::compileModel(const CompileOptions &options) {
     llvm::errs() << llvm::format("llm-compile: wrote %s in %.1f s (peak RSS %ld MB)\n",
                                  options.output.c_str(), seconds,
                                  peakRSSMegabytes());
+  }
+  if (report) {
+    if (options.report.measure)
+      if (llvm::Error err = measureReport(*report, reportModel, options.report))
+        return err;
+    if (llvm::Error err = writeReport(*report, options.report.path))
+      return err;
+    printReport(*report, llvm::outs());
   }
   return llvm::Error::success();
 }

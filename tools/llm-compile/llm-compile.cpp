@@ -36,7 +36,7 @@ static cl::opt<int64_t> vectorWidth("vector-width",
                                     cl::init(16));
 static cl::opt<std::string> quantKernel(
     "quant-kernel",
-    cl::desc("Decode kernel of symmetric 8- and 4-bit quantized matmuls: vnni "
+    cl::desc("Decode kernel of 8- and 4-bit quantized matmuls: vnni "
              "(int8 activations, AVX-512 VNNI) or fma"),
     cl::init("vnni"));
 static cl::opt<bool> noOpenMP("no-openmp",
@@ -55,6 +55,77 @@ static cl::list<std::string> quantKeep(
 static cl::list<std::string> quantInt8(
     "quant-int8", cl::desc("Glob of weight names quantized to 8 bits even "
                            "with --quantize=int4 (repeatable)"));
+static cl::opt<std::string> quantMethod(
+    "quant-method",
+    cl::desc("How quantized codes are chosen: rtn (round to nearest, "
+             "default) or gptq (activation-aware: runs the f32 model on "
+             "--calibration text first)"),
+    cl::init("rtn"));
+static cl::list<std::string> quantRTN(
+    "quant-rtn", cl::desc("Glob of weight names rounded to nearest whatever "
+                          "--quant-method says (repeatable)"));
+static cl::opt<std::string> calibration(
+    "calibration", cl::desc("Calibration text of --quant-method=gptq"),
+    cl::value_desc("file"), cl::init("/usr/share/common-licenses/GPL-3"));
+static cl::opt<int64_t> calibrationTokens(
+    "calibration-tokens",
+    cl::desc("Tokens of the calibration text to run (default 2048)"),
+    cl::init(2048));
+static cl::opt<std::string> kvDtype(
+    "kv-dtype", cl::desc("KV cache element type: f32 (default), f16 or int8 "
+                         "(per-token, per-head scales)"),
+    cl::init("f32"));
+static cl::opt<std::string> kvLayout(
+    "kv-layout", cl::desc("KV cache layout: auto (default), contiguous or "
+                          "paged; sliding-window models get a ring buffer"),
+    cl::init("auto"));
+static cl::opt<int64_t> kvBlockSize(
+    "kv-block-size", cl::desc("Positions per paged KV block (0: choose)"),
+    cl::init(0));
+static cl::opt<int64_t> maxBatch(
+    "max-batch", cl::desc("Sequences the KV cache holds at once (default 1)"),
+    cl::init(1));
+static cl::opt<int64_t> maxTokensPerCall(
+    "max-tokens-per-call",
+    cl::desc("Tokens per forward call the static activation arena is sized "
+             "for; longer prompts are prefilled in chunks (default 512; 0: "
+             "no arena, allocate per call)"),
+    cl::init(512));
+static cl::opt<std::string> reportPath(
+    "report", cl::desc("Write the efficiency report (predicted size, FLOPs, "
+                       "memory, latency, energy, gCO2 and $ per token; "
+                       "docs/report.schema.json) to FILE and print a table"),
+    cl::value_desc("FILE"), cl::init(""));
+static cl::opt<std::string> reportTarget(
+    "target", cl::desc("Cost-model target of --report: a name (host-cpu, "
+                       "sm_80, sm_90, gfx942) or a target JSON file"),
+    cl::init("host-cpu"));
+static cl::list<std::string> targetParams(
+    "target-param", cl::desc("Override of the --report target, key=value "
+                             "(carbon=50, price=2.5; repeatable)"));
+static cl::opt<bool> measure(
+    "measure", cl::desc("With --report: run the built executable (--bench) "
+                        "and add measured latency, throughput and peak RSS"));
+static cl::opt<int64_t> reportPrompt(
+    "report-prompt-tokens",
+    cl::desc("Prompt length of the --report workload (default 128)"),
+    cl::init(128));
+static cl::opt<int64_t> reportDecode(
+    "report-decode-tokens",
+    cl::desc("Tokens generated in the --report workload (default 64)"),
+    cl::init(64));
+static cl::opt<std::string> reference(
+    "reference", cl::desc("With --measure: a reference build of the same "
+                          "model (e.g. f32); the report adds perplexity, KL "
+                          "and top-1 agreement against it"),
+    cl::value_desc("executable"), cl::init(""));
+static cl::opt<std::string> fidelityText(
+    "fidelity-text", cl::desc("Text scored for --reference"),
+    cl::value_desc("file"), cl::init("/usr/share/common-licenses/GPL-3"));
+static cl::opt<int64_t> fidelityTokens(
+    "fidelity-tokens", cl::desc("Tokens of --fidelity-text scored (default "
+                                "256)"),
+    cl::init(256));
 static cl::opt<bool> quiet("q", cl::desc("No progress output"));
 
 int main(int argc, char **argv) {
@@ -72,6 +143,23 @@ int main(int argc, char **argv) {
   options.openmp = !noOpenMP;
   options.quantKernel = quantKernel;
   options.progress = !quiet;
+  if (measure && reportPath.empty()) {
+    WithColor::error(errs(), "llm-compile") << "--measure needs --report FILE\n";
+    return 1;
+  }
+  options.report.path = reportPath;
+  options.report.target = reportTarget;
+  options.report.targetParams = targetParams;
+  options.report.measure = measure;
+  options.report.promptTokens = reportPrompt;
+  options.report.decodeTokens = reportDecode;
+  if (!reference.empty() && !measure) {
+    WithColor::error(errs(), "llm-compile") << "--reference needs --measure\n";
+    return 1;
+  }
+  options.report.reference = reference;
+  options.report.fidelityText = fidelityText;
+  options.report.fidelityTokens = fidelityTokens;
   if (quantize == "int8" || quantize == "int4") {
     options.quantBits = quantize == "int8" ? 8 : 4;
   } else if (quantize != "f32") {
@@ -83,6 +171,42 @@ int main(int argc, char **argv) {
   options.quantScheme = quantScheme;
   options.quantKeep = quantKeep;
   options.quantInt8 = quantInt8;
+  if (quantMethod != "rtn" && quantMethod != "gptq") {
+    WithColor::error(errs(), "llm-compile")
+        << "--quant-method expects rtn or gptq, got '" << quantMethod << "'\n";
+    return 1;
+  }
+  if (calibrationTokens < 1) {
+    WithColor::error(errs(), "llm-compile")
+        << "--calibration-tokens must be at least 1\n";
+    return 1;
+  }
+  options.quantMethod = quantMethod;
+  options.quantRTN = quantRTN;
+  options.calibrationText = calibration;
+  options.calibrationTokens = calibrationTokens;
+  if (kvDtype != "f32" && kvDtype != "f16" && kvDtype != "int8") {
+    WithColor::error(errs(), "llm-compile")
+        << "--kv-dtype expects f32, f16 or int8, got '" << kvDtype << "'\n";
+    return 1;
+  }
+  if (kvLayout != "auto" && kvLayout != "contiguous" && kvLayout != "paged") {
+    WithColor::error(errs(), "llm-compile")
+        << "--kv-layout expects auto, contiguous or paged, got '" << kvLayout
+        << "'\n";
+    return 1;
+  }
+  options.kvDtype = kvDtype;
+  options.kvLayout = kvLayout;
+  options.kvBlockSize = kvBlockSize;
+  options.maxBatch = maxBatch;
+  if (maxTokensPerCall < 0) {
+    WithColor::error(errs(), "llm-compile")
+        << "--max-tokens-per-call must be >= 0, got " << maxTokensPerCall
+        << "\n";
+    return 1;
+  }
+  options.maxTokensPerCall = maxTokensPerCall;
   if (Error err = frugal::compileModel(options)) {
     WithColor::error(errs(), "llm-compile") << toString(std::move(err)) << "\n";
     return 1;
