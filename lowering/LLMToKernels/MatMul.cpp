@@ -282,6 +282,10 @@ constexpr int64_t kVnniRowBlock = 16;
 /// Unpacked as [low nibbles of bytes 0-15, high nibbles of bytes 0-15, the
 /// same for bytes 16-31], every 32 elements keep their own 8 lanes; qa is
 /// stored in that order (per 32 elements: the even ones, then the odd ones).
+///
+/// Each K step also prefetches the same bytes of the next block's 16 rows,
+/// so that the block's codes arrive ahead of the loads (16 strided row
+/// streams defeat the hardware prefetcher).
 void buildVnniDecode(OpBuilder &b, Location loc, Value a, Value r, Value c,
                      Value codes, Value scales, Value mins,
                      const QuantLayout &layout, int64_t n, int64_t k,
@@ -447,6 +451,21 @@ void buildVnniDecode(OpBuilder &b, Location loc, Value a, Value r, Value c,
             return vector::ShuffleOp::create(lb, ll, f, f, mask);
           };
           SmallVector<Value> next;
+          // The 16 rows are 16 strided streams, too many for the hardware
+          // prefetcher: fetch the same bytes of the next block's rows (the
+          // block's codes are contiguous) one block ahead. Past the last
+          // block this touches the scales, or nothing: a prefetch never
+          // faults.
+          if (nb == kVnniRowBlock) {
+            Value col = bits == 8 ? k0 : byte0;
+            for (int64_t j = 0; j < nb; ++j) {
+              Value row = arith::AddIOp::create(lb, ll, cols[j],
+                                                cIdx(lb, ll, kVnniRowBlock));
+              memref::PrefetchOp::create(lb, ll, codes, ValueRange{row, col},
+                                         /*isWrite=*/false, /*localityHint=*/3,
+                                         /*isDataCache=*/true);
+            }
+          }
           for (int64_t j = 0; j < nb; ++j) {
             Value u;
             if (bits == 8) {

@@ -15,6 +15,9 @@ func.func @decode(%x: tensor<1x?x128xf32>) -> tensor<1x?x64xf32> {
 // VNNI: math.roundeven {{.*}} : vector<16xf32>
 // VNNI: llvm.call_intrinsic "llvm.x86.avx512.vpdpbusd.512"({{.*}}) : (vector<16xi32>, vector<64xi8>, vector<64xi8>) -> vector<16xi32>
 // VNNI: scf.parallel
+// Every K step prefetches the same 64 codes of the next block's 16 rows.
+// VNNI: scf.for
+// VNNI-COUNT-16: memref.prefetch {{.*}}, read, locality<3>, data : memref<64x128xi8>
 // VNNI: arith.xori {{.*}} : vector<64xi8>
 // VNNI: llvm.call_intrinsic "llvm.x86.avx512.vpdpbusd.512"
 // VNNI: vector.fma {{.*}} : vector<16xf32>
@@ -48,6 +51,7 @@ func.func @decode4(%x: tensor<1x?x128xf32>) -> tensor<1x?x64xf32> {
 }
 // VNNI-LABEL: func.func private @__llm_matmul_q4g64sv_
 // VNNI: scf.parallel
+// VNNI-COUNT-16: memref.prefetch {{.*}}, read, locality<3>, data : memref<64x64xi8>
 // VNNI: vector.load {{.*}} vector<32xi8>
 // VNNI: arith.shrui {{.*}} : vector<32xi8>
 // VNNI: vector.shuffle {{.*}} : vector<32xi8>, vector<32xi8>
