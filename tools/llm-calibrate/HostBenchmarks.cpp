@@ -22,6 +22,7 @@
 #include <ctime>
 #include <fstream>
 #include <memory>
+#include <new>
 #include <thread>
 #include <vector>
 
@@ -162,7 +163,12 @@ volatile int intSink;
 double frugal::measureReadBandwidth(unsigned threads, size_t bytes,
                                     int passes) {
   size_t n = bytes / sizeof(float);
-  std::unique_ptr<float[]> buffer(new (std::align_val_t(64)) float[n]);
+  // Freed with the alignment it was allocated with.
+  struct AlignedDelete {
+    void operator()(float *p) const { ::operator delete[](p, std::align_val_t(64)); }
+  };
+  std::unique_ptr<float[], AlignedDelete> buffer(
+      new (std::align_val_t(64)) float[n]);
   float *a = buffer.get();
   size_t chunk = (n / threads + 63) / 64 * 64;
   // First touch by the thread that reads the chunk later.
