@@ -4,6 +4,7 @@
 # the same GGUF files, all measured in this run on this machine.
 #
 #   bash bench/quant.sh [--tokens N] [--runs R] [--ppl-tokens T] [--no-llamacpp]
+#                       [--variants v1,v2,...]
 #
 # Variants: f32 (the HF checkpoint), Frugal's RTN group-32 int8 (symmetric)
 # and int4 (symmetric and asymmetric), symmetric int4 group 128 rounded to
@@ -32,13 +33,15 @@ TOKENS=128
 RUNS=2
 PPL_TOKENS=1000
 LLAMACPP=1
+ONLY=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --tokens) TOKENS="$2"; shift 2 ;;
     --runs) RUNS="$2"; shift 2 ;;
     --ppl-tokens) PPL_TOKENS="$2"; shift 2 ;;
     --no-llamacpp) LLAMACPP=0; shift ;;
-    *) echo "usage: $0 [--tokens N] [--runs R] [--ppl-tokens T] [--no-llamacpp]" >&2; exit 2 ;;
+    --variants) ONLY="$2"; shift 2 ;;
+    *) echo "usage: $0 [--tokens N] [--runs R] [--ppl-tokens T] [--no-llamacpp] [--variants v1,v2,...]" >&2; exit 2 ;;
   esac
 done
 THREADS="$(nproc)"
@@ -75,6 +78,10 @@ EMBED_F32_BYTES="$(python3 -c "import json,sys; c=json.load(open(sys.argv[1])); 
 
 VARIANTS=(f32 int8 int4-sym int4-asym int4-g128 int4-gptq gguf-q8_0 gguf-q4_1)
 [ -s "$GGUF_Q4KM" ] && VARIANTS+=(gguf-q4_k_m)
+if [ -n "$ONLY" ]; then
+  # f32 is the fidelity reference of every other row.
+  IFS=, read -r -a VARIANTS <<<"f32,${ONLY#f32,}"
+fi
 compile() {
   local v="$1" out="$WORK/smollm2-$1"
   local lc="$BUILD_DIR/bin/llm-compile"
