@@ -7,6 +7,7 @@
 #include "passes/Calibration/Calibration.h"
 
 #include "dialects/LLM/IR/LLMDialect.h"
+#include "lowering/MemRefDescriptor.h"
 #include "lowering/Passes.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -193,32 +194,6 @@ LogicalResult instrument(ModuleOp module, func::FuncOp forward,
   return success();
 }
 
-/// The expanded fields of one memref descriptor, kept alive for the call.
-struct Descriptor {
-  void *allocated, *aligned;
-  int64_t offset = 0;
-  std::vector<int64_t> sizes, strides;
-
-  Descriptor(void *data, llvm::ArrayRef<int64_t> shape)
-      : allocated(data), aligned(data), sizes(shape.begin(), shape.end()),
-        strides(shape.size()) {
-    int64_t stride = 1;
-    for (int64_t i = static_cast<int64_t>(shape.size()) - 1; i >= 0; --i) {
-      strides[i] = stride;
-      stride *= shape[i];
-    }
-  }
-  void appendTo(std::vector<void *> &args) {
-    args.push_back(&allocated);
-    args.push_back(&aligned);
-    args.push_back(&offset);
-    for (int64_t &s : sizes)
-      args.push_back(&s);
-    for (int64_t &s : strides)
-      args.push_back(&s);
-  }
-};
-
 } // namespace
 
 llvm::Expected<CalibrationStats>
@@ -318,10 +293,10 @@ mlir::llm::collectCalibrationStats(ModuleOp module,
                                capacity - position});
     std::vector<int64_t> chunk(tokens.begin() + start,
                                tokens.begin() + start + length);
-    std::vector<std::unique_ptr<Descriptor>> descriptors;
+    std::vector<std::unique_ptr<frugal::MemRefDescriptor>> descriptors;
     std::vector<void *> args;
     auto addMemref = [&](void *data, llvm::ArrayRef<int64_t> shape) {
-      descriptors.push_back(std::make_unique<Descriptor>(data, shape));
+      descriptors.push_back(std::make_unique<frugal::MemRefDescriptor>(data, shape));
       descriptors.back()->appendTo(args);
     };
     addMemref(const_cast<uint8_t *>(weights.data()),

@@ -7,6 +7,7 @@
 #include "tools/llm-run/Runner.h"
 
 #include "dialects/LLM/IR/LLMDialect.h"
+#include "lowering/MemRefDescriptor.h"
 #include "lowering/Passes.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -52,34 +53,6 @@ static std::optional<ElementKind> kindOf(Type type) {
   if (type.isInteger(1)) return ElementKind::I1;
   return std::nullopt;
 }
-
-namespace {
-/// The expanded fields of one memref descriptor, kept alive for the call.
-struct Descriptor {
-  void *allocated, *aligned;
-  int64_t offset = 0;
-  std::vector<int64_t> sizes, strides;
-
-  Descriptor(void *data, llvm::ArrayRef<int64_t> shape)
-      : allocated(data), aligned(data), sizes(shape.begin(), shape.end()),
-        strides(shape.size()) {
-    int64_t stride = 1;
-    for (int64_t i = static_cast<int64_t>(shape.size()) - 1; i >= 0; --i) {
-      strides[i] = stride;
-      stride *= shape[i];
-    }
-  }
-  void appendTo(std::vector<void *> &args) {
-    args.push_back(&allocated);
-    args.push_back(&aligned);
-    args.push_back(&offset);
-    for (int64_t &s : sizes)
-      args.push_back(&s);
-    for (int64_t &s : strides)
-      args.push_back(&s);
-  }
-};
-} // namespace
 
 llvm::Expected<std::vector<HostTensor>>
 frugal::runFunction(ModuleOp module, llvm::StringRef entry,
@@ -178,10 +151,10 @@ frugal::runFunction(ModuleOp module, llvm::StringRef entry,
   if (!engine)
     return engine.takeError();
 
-  std::vector<std::unique_ptr<Descriptor>> descriptors;
+  std::vector<std::unique_ptr<frugal::MemRefDescriptor>> descriptors;
   std::vector<void *> args;
   auto addMemref = [&](void *data, llvm::ArrayRef<int64_t> shape) {
-    descriptors.push_back(std::make_unique<Descriptor>(data, shape));
+    descriptors.push_back(std::make_unique<frugal::MemRefDescriptor>(data, shape));
     descriptors.back()->appendTo(args);
   };
   if (usesWeights) {
