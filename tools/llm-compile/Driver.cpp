@@ -309,8 +309,8 @@ llvm::Error frugal::compileModel(const CompileOptions &options) {
   if (fromMLIR)
     steps -= 1;
   // Activation-aware quantization runs the f32 model on calibration text.
-  bool calibrate = needsWeights && options.quantBits != 0 &&
-                   options.quantMethod != "rtn";
+  bool calibrate = needsWeights && options.optimization.quantBits != 0 &&
+                   options.optimization.quantMethod != "rtn";
   if (calibrate)
     steps += 1;
   Progress progress(options.progress, steps);
@@ -342,7 +342,7 @@ llvm::Error frugal::compileModel(const CompileOptions &options) {
   std::vector<int64_t> calibrationTokens;
   if (calibrate) {
     if (!tokenizer)
-      return makeError("--quant-method=" + options.quantMethod +
+      return makeError("--quant-method=" + options.optimization.quantMethod +
                        " runs the model on calibration text, but " +
                        options.input + " has no tokenizer");
     int64_t bos = tokenizer->bos >= 0 ? tokenizer->bos : config->bosTokenId;
@@ -358,20 +358,7 @@ llvm::Error frugal::compileModel(const CompileOptions &options) {
   WeightLayout layout;
   if (!fromMLIR) {
     PassManager optimize(&context);
-    llm::LLMOptimizationOptions optimization;
-    optimization.quantBits = options.quantBits;
-    optimization.quantGroup = options.quantGroup;
-    optimization.quantScheme = options.quantScheme;
-    optimization.quantKeep = options.quantKeep;
-    optimization.quantInt8 = options.quantInt8;
-    optimization.quantMethod = options.quantMethod;
-    optimization.quantRTN = options.quantRTN;
-    optimization.kvDtype = options.kvDtype;
-    optimization.kvLayout = options.kvLayout;
-    optimization.kvBlockSize = options.kvBlockSize;
-    optimization.maxBatch = options.maxBatch;
-    optimization.maxTokensPerCall = options.maxTokensPerCall;
-    llm::buildLLMOptimizationPipeline(optimize, optimization);
+    llm::buildLLMOptimizationPipeline(optimize, options.optimization);
     if (failed(optimize.run(*module)))
       return makeError("optimizing " + options.input + " failed");
     layout = assignWeightOffsets(*module);

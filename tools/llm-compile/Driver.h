@@ -10,6 +10,8 @@
 
 #include "tools/llm-compile/Report.h"
 
+#include "passes/Passes.h"
+
 #include "llvm/Support/Error.h"
 
 #include <cstdint>
@@ -35,27 +37,13 @@ struct CompileOptions {
   bool openmp = true;
   /// Decode kernel of 8- and 4-bit quantized matmuls (vnni or fma).
   std::string quantKernel = "vnni";
-  /// Weight quantization (llm-quantize): 0 keeps f32, else 4 or 8 bits.
-  unsigned quantBits = 0;
-  unsigned quantGroup = 32;
-  std::string quantScheme = "symmetric";
-  std::vector<std::string> quantKeep, quantInt8;
-  /// rtn, or gptq (activation-aware: the f32 model first runs on the first
-  /// `calibrationTokens` tokens of `calibrationText`).
-  std::string quantMethod = "rtn";
-  std::vector<std::string> quantRTN;
+  /// Weight quantization, KV-cache and activation-memory plans: the options
+  /// of the llm-optimize pipeline (passes/Passes.h). A gptq `quantMethod`
+  /// first runs the f32 model on the first `calibrationTokens` tokens of
+  /// `calibrationText`.
+  mlir::llm::LLMOptimizationOptions optimization;
   std::string calibrationText = "/usr/share/common-licenses/GPL-3";
   int64_t calibrationTokens = 2048;
-  /// KV cache plan (llm-plan-kv-cache): f32, f16 or int8; auto, contiguous
-  /// or paged; paged block size (0: choose); sequences held at once.
-  std::string kvDtype = "f32";
-  std::string kvLayout = "auto";
-  int64_t kvBlockSize = 0;
-  int64_t maxBatch = 1;
-  /// llm-plan-memory: the activation arena holds calls of at most this many
-  /// tokens; the runtime prefills longer prompts in chunks (0: no plan, the
-  /// lowering allocates per call).
-  int64_t maxTokensPerCall = 512;
   /// The efficiency report (--report, --measure; Report.h).
   ReportOptions report;
   /// Print progress lines to stderr.

@@ -161,16 +161,16 @@ int main(int argc, char **argv) {
   options.report.fidelityText = fidelityText;
   options.report.fidelityTokens = fidelityTokens;
   if (quantize == "int8" || quantize == "int4") {
-    options.quantBits = quantize == "int8" ? 8 : 4;
+    options.optimization.quantBits = quantize == "int8" ? 8 : 4;
   } else if (quantize != "f32") {
     WithColor::error(errs(), "llm-compile")
         << "--quantize expects f32, int8 or int4, got '" << quantize << "'\n";
     return 1;
   }
-  options.quantGroup = quantGroup;
-  options.quantScheme = quantScheme;
-  options.quantKeep = quantKeep;
-  options.quantInt8 = quantInt8;
+  options.optimization.quantGroup = quantGroup;
+  options.optimization.quantScheme = quantScheme;
+  options.optimization.quantKeep = quantKeep;
+  options.optimization.quantInt8 = quantInt8;
   if (quantMethod != "rtn" && quantMethod != "gptq") {
     WithColor::error(errs(), "llm-compile")
         << "--quant-method expects rtn or gptq, got '" << quantMethod << "'\n";
@@ -181,8 +181,8 @@ int main(int argc, char **argv) {
         << "--calibration-tokens must be at least 1\n";
     return 1;
   }
-  options.quantMethod = quantMethod;
-  options.quantRTN = quantRTN;
+  options.optimization.quantMethod = quantMethod;
+  options.optimization.quantRTN = quantRTN;
   options.calibrationText = calibration;
   options.calibrationTokens = calibrationTokens;
   if (kvDtype != "f32" && kvDtype != "f16" && kvDtype != "int8") {
@@ -196,17 +196,17 @@ int main(int argc, char **argv) {
         << "'\n";
     return 1;
   }
-  options.kvDtype = kvDtype;
-  options.kvLayout = kvLayout;
-  options.kvBlockSize = kvBlockSize;
-  options.maxBatch = maxBatch;
+  options.optimization.kvDtype = kvDtype;
+  options.optimization.kvLayout = kvLayout;
+  options.optimization.kvBlockSize = kvBlockSize;
+  options.optimization.maxBatch = maxBatch;
   if (maxTokensPerCall < 0) {
     WithColor::error(errs(), "llm-compile")
         << "--max-tokens-per-call must be >= 0, got " << maxTokensPerCall
         << "\n";
     return 1;
   }
-  options.maxTokensPerCall = maxTokensPerCall;
+  options.optimization.maxTokensPerCall = maxTokensPerCall;
   if (Error err = frugal::compileModel(options)) {
     WithColor::error(errs(), "llm-compile") << toString(std::move(err)) << "\n";
     return 1;
