@@ -255,16 +255,23 @@ def LLMPlanKVCache : Pass<"llm-plan-kv-cache", "::mlir::ModuleOp"> {
       positions of each sequence, which is all attention may see;
     - else `paged` when `layout=paged`, or `layout=auto` and
       `max-batch > 1` (sequences share a pool of blocks through a block
-      table); `block-size=0` picks the block whose keys of one head fill a
-      4 KiB page (between 16 and 256 positions, at most `max_seq`): long
-      enough runs for the prefetcher and one table lookup per page, while a
-      sequence wastes at most one partial block;
+      table); `block-size=0` asks the cost model (`target`, `target-param`;
+      docs/CostModel.md): for each power of two from 16 to 256 positions
+      (at most `max_seq`) it predicts decode attention over a full context,
+      where every block restarts the stream (a block-table lookup and a
+      memory latency on a CPU), and the memory a sequence wastes (half a
+      block on average plus `max_seq` rounded up to whole blocks), both
+      relative to a contiguous cache, and takes the block with the smallest
+      sum. A remark gives the chosen size and every candidate's figures;
     - else `contiguous` (one dense region per sequence).
 
     The plan is recorded on each function as `llm.kv_plan`, a dictionary
     with `layout`, `dtype`, `block_size`, `window`, `max_batch`,
     `bytes_per_token` (keys, values and scales of all layers) and
-    `total_bytes` (the buffer the runtime reserves).
+    `total_bytes` (the buffer the runtime reserves); a paged plan adds
+    `block_size_source` (`option` or `cost-model`) and, when chosen,
+    `block_target`, `block_attention_overhead` and `block_memory_waste`
+    (the chosen candidate's figures).
   }];
   let options = [
     Option<"kvDtype", "kv-dtype", "std::string", /*default=*/"\"\"",
@@ -277,7 +284,12 @@ def LLMPlanKVCache : Pass<"llm-plan-kv-cache", "::mlir::ModuleOp"> {
            "Sequences the cache holds at once">,
     Option<"slidingWindow", "sliding-window", "int64_t", /*default=*/"0",
            "Attention window in positions (0: the module's "
-           "llm.sliding_window, if any)">
+           "llm.sliding_window, if any)">,
+    Option<"target", "target", "std::string", /*default=*/"\"host-cpu\"",
+           "Cost-model target that chooses the paged block size: a name or "
+           "the path of a target JSON file">,
+    ListOption<"targetParams", "target-param", "std::string",
+               "Overrides of the target, key=value (as llm-cost-report)">
   ];
   let dependentDialects = ["::mlir::llm::LLMDialect"];
 }

@@ -6,8 +6,14 @@
 
 #include "passes/Passes.h"
 
+#include "passes/CostModel/KVBlockSize.h"
+#include "passes/CostModel/Target.h"
+
 #include "mlir/IR/Builders.h"
+#include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/MathExtras.h"
+
+#include <cmath>
 
 namespace mlir {
 namespace llm {
@@ -21,24 +27,49 @@ using namespace mlir::llm;
 
 namespace {
 
-/// The block whose keys of one head fill a 4 KiB page, clamped to
-/// [16, 256] positions and to the cache capacity.
-int64_t chooseBlockSize(int64_t headDim, int64_t elementBytes, int64_t maxSeq) {
-  constexpr int64_t kPageBytes = 4096;
-  int64_t block = llvm::PowerOf2Ceil(
-      llvm::divideCeil(kPageBytes, headDim * elementBytes));
-  block = std::clamp<int64_t>(block, 16, 256);
-  while (block > 1 && block > maxSeq)
-    block /= 2;
-  return block;
+std::string percent(double fraction) {
+  return llvm::formatv("{0:F1}%", 100.0 * fraction).str();
+}
+
+/// Explains a cost-model block choice: the chosen size, its figures and
+/// every candidate's.
+void remarkBlockChoice(Operation *anchor, const cost::KVBlockQuery &query,
+                       const cost::KVBlockChoice &choice) {
+  const cost::KVBlockCandidate &c = choice.getChosen();
+  InFlightDiagnostic diag = anchor->emitRemark();
+  diag << "paged KV block of " << c.blockSize << " positions (cost model, "
+       << choice.target << "): "
+       << llvm::formatv("{0:F1}", c.blockSize * query.getRowBytes() / 1024.0)
+       << " KiB per head and block; decode attention at context "
+       << query.maxSeq << " "
+       << llvm::formatv("{0:F1} us vs {1:F1} us contiguous",
+                        c.attentionSeconds * 1e6,
+                        choice.contiguousSeconds * 1e6)
+       << " (+" << percent(c.attentionOverhead) << ", "
+       << llvm::formatv("{0:F2}", choice.blockStartSeconds * 1e9)
+       << " ns per block at " << llvm::formatv("{0:F2}", choice.bandwidth / 1e9)
+       << " GB/s), expected waste " << percent(c.memoryWaste) << " ("
+       << llvm::formatv("{0:F0}", c.wastedBytes / 1024.0)
+       << " KiB per sequence); candidates (block: attention + waste = "
+          "cost): ";
+  llvm::interleaveComma(
+      choice.candidates, diag, [&](const cost::KVBlockCandidate &k) {
+        diag << k.blockSize << ": +" << percent(k.attentionOverhead) << " + "
+             << percent(k.memoryWaste) << " = " << percent(k.objective);
+      });
 }
 
 struct LLMPlanKVCachePass
     : public llm::impl::LLMPlanKVCacheBase<LLMPlanKVCachePass> {
   using Base::Base;
 
-  /// The planned version of `type`, or a null type after an error.
-  KVCacheType plan(KVCacheType type, int64_t window, Operation *anchor) {
+  /// The target choosing block sizes, loaded on first use.
+  std::optional<cost::TargetDescription> costTarget;
+
+  /// The planned version of `type`, or a null type after an error. A paged
+  /// plan appends how its block size was chosen to `planInfo`.
+  KVCacheType plan(KVCacheType type, int64_t window, Operation *anchor,
+                   SmallVectorImpl<NamedAttribute> &planInfo) {
     MLIRContext *ctx = type.getContext();
     Type element = type.getElementType();
     if (kvDtype == "f32")
@@ -82,10 +113,49 @@ struct LLMPlanKVCachePass
       ringWindow = window;
     } else if (layout == "paged" || (layout == "auto" && maxBatch > 1)) {
       kind = KVLayoutKind::paged;
-      int64_t elementBytes = element.getIntOrFloatBitWidth() / 8;
-      block = blockSize > 0
-                  ? blockSize
-                  : chooseBlockSize(type.getHeadDim(), elementBytes, maxSeq);
+      Builder b(ctx);
+      if (blockSize > 0) {
+        block = blockSize;
+        planInfo.push_back(
+            b.getNamedAttr("block_size_source", b.getStringAttr("option")));
+      } else {
+        if (!costTarget) {
+          std::vector<std::string> overrides(targetParams.begin(),
+                                             targetParams.end());
+          llvm::Expected<cost::TargetDescription> loaded =
+              cost::loadTarget(target, overrides);
+          if (!loaded) {
+            anchor->emitError("cannot choose the KV block size: ")
+                << llvm::toString(loaded.takeError());
+            return {};
+          }
+          costTarget = std::move(*loaded);
+        }
+        cost::KVBlockQuery query;
+        query.numLayers = type.getNumLayers();
+        query.numHeads = type.getNumHeads();
+        query.headDim = type.getHeadDim();
+        query.maxSeq = maxSeq;
+        query.elementBytes = element.getIntOrFloatBitWidth() / 8;
+        query.hasScales = element.isInteger(8);
+        cost::KVBlockChoice choice =
+            cost::chooseKVBlockSize(query, *costTarget);
+        block = choice.getBlockSize();
+        remarkBlockChoice(anchor, query, choice);
+        const cost::KVBlockCandidate &c = choice.getChosen();
+        planInfo.push_back(
+            b.getNamedAttr("block_size_source", b.getStringAttr("cost-model")));
+        planInfo.push_back(
+            b.getNamedAttr("block_target", b.getStringAttr(choice.target)));
+        // Fractions, to four decimals.
+        auto fraction = [&](double v) {
+          return b.getF64FloatAttr(std::round(v * 1e4) / 1e4);
+        };
+        planInfo.push_back(b.getNamedAttr("block_attention_overhead",
+                                          fraction(c.attentionOverhead)));
+        planInfo.push_back(
+            b.getNamedAttr("block_memory_waste", fraction(c.memoryWaste)));
+      }
       if (block > maxSeq) {
         anchor->emitError("block-size ")
             << block << " exceeds the KV capacity of " << maxSeq
@@ -98,7 +168,8 @@ struct LLMPlanKVCachePass
                             maxSeq, type.getHeadDim(), element, attr);
   }
 
-  static DictionaryAttr describe(KVCacheType type) {
+  static DictionaryAttr describe(KVCacheType type,
+                                 ArrayRef<NamedAttribute> planInfo) {
     Builder b(type.getContext());
     KVLayoutAttr l = type.getLayout();
     Type element = type.getElementType();
@@ -106,7 +177,7 @@ struct LLMPlanKVCachePass
                         : element.isF16()    ? "f16"
                                              : "f32";
     auto i64 = [&](int64_t v) { return b.getI64IntegerAttr(v); };
-    NamedAttribute entries[] = {
+    SmallVector<NamedAttribute> entries = {
         b.getNamedAttr("layout", b.getStringAttr(stringifyKVLayoutKind(l.getKind()))),
         b.getNamedAttr("dtype", b.getStringAttr(dtype)),
         b.getNamedAttr("max_batch", i64(l.getMaxBatch())),
@@ -116,6 +187,7 @@ struct LLMPlanKVCachePass
                        i64(type.getNumLayers() * type.getBytesPerTokenPerLayer())),
         b.getNamedAttr("total_bytes", i64(type.getStorageBytes())),
     };
+    llvm::append_range(entries, planInfo);
     return b.getDictionaryAttr(entries);
   }
 
@@ -140,11 +212,13 @@ struct LLMPlanKVCachePass
       }
       SmallVector<Type> inputs(fnType.getInputs());
       KVCacheType planned;
+      SmallVector<NamedAttribute> planInfo;
       for (auto [i, input] : llvm::enumerate(inputs)) {
         auto cache = dyn_cast<KVCacheType>(input);
         if (!cache)
           continue;
-        planned = plan(cache, window, func);
+        planInfo.clear();
+        planned = plan(cache, window, func, planInfo);
         if (!planned)
           return signalPassFailure();
         inputs[i] = planned;
@@ -154,7 +228,7 @@ struct LLMPlanKVCachePass
         continue;
       func.setFunctionType(
           FunctionType::get(&getContext(), inputs, fnType.getResults()));
-      func->setAttr("llm.kv_plan", describe(planned));
+      func->setAttr("llm.kv_plan", describe(planned, planInfo));
     }
     // Caches only flow from function arguments into attention ops.
     WalkResult walk = module.walk([](Operation *op) {

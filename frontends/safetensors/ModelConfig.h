@@ -58,8 +58,9 @@ struct ModelConfig {
   bool geluTanh = true;
   /// Attention score scale; nullopt means 1/sqrt(head_dim).
   std::optional<float> attentionScale;
-  /// Recorded only: attention does not apply a sliding window yet, which is
-  /// exact while the context stays within the window.
+  /// Attention window (mistral; qwen2 with use_sliding_window), imported as
+  /// the module's `llm.sliding_window`: llm-plan-kv-cache gives it a ring
+  /// cache and attention sees only the last `slidingWindow` positions.
   std::optional<int64_t> slidingWindow;
   int64_t bosTokenId = -1;
   std::vector<int64_t> eosTokenIds;

@@ -34,7 +34,7 @@ import numpy as np
 import torch
 import transformers
 from transformers import (GPT2Config, GPT2LMHeadModel, LlamaConfig, LlamaForCausalLM,
-                          Qwen2Config, Qwen2ForCausalLM)
+                          MistralConfig, MistralForCausalLM, Qwen2Config, Qwen2ForCausalLM)
 
 N_NEW = 32
 TOLERANCE = 1e-3
@@ -61,6 +61,16 @@ def qwen2_config():
                        bos_token_id=1, eos_token_id=2, attn_implementation="eager")
 
 
+def mistral_config():
+    # A window of 8 positions: every prompt plus its 32 generated tokens
+    # crosses it (the 11-token prompt already during prefill).
+    return MistralConfig(vocab_size=256, hidden_size=64, intermediate_size=160,
+                         num_hidden_layers=2, num_attention_heads=4, num_key_value_heads=2,
+                         rope_theta=10000.0, rms_norm_eps=1e-5, max_position_embeddings=128,
+                         sliding_window=8, tie_word_embeddings=False,
+                         bos_token_id=1, eos_token_id=2, attn_implementation="eager")
+
+
 def gpt2_config():
     return GPT2Config(vocab_size=256, n_embd=64, n_layer=2, n_head=4, n_positions=128,
                       bos_token_id=255, eos_token_id=255, attn_implementation="eager")
@@ -74,7 +84,12 @@ FIXTURES = {
     # Same weights (same seed search) as tiny-llama, saved in 3 shards.
     "tiny-llama-sharded": (LlamaForCausalLM, llama_config, 1000, torch.float32, "200KB"),
     "tiny-gpt2": (GPT2LMHeadModel, gpt2_config, 4000, torch.float32, None),
+    "tiny-mistral-swa": (MistralForCausalLM, mistral_config, 5000, torch.float32, None),
 }
+
+# Sliding-window fixtures: the window must change the reference (so that a
+# compiled model that ignores it fails) by at least this much max abs logit.
+MIN_WINDOW_EFFECT = 0.5
 
 
 def init_weights(model, seed):
@@ -156,6 +171,23 @@ def check_manual(model, ids, gen, logits):
     assert err < 1e-4, f"generate() and manual loop differ by {err}"
 
 
+def check_window_applied(cls, path, results):
+    """The same weights without the sliding window must give other logits:
+    transformers really applied the window."""
+    full = cls.from_pretrained(path, dtype=torch.float32, attn_implementation="eager",
+                               sliding_window=None).eval()
+    assert full.config.sliding_window is None
+    effect = 0.0
+    for ids, gen, logits in results:
+        # Teacher-force the windowed run's tokens so the rows line up.
+        with torch.no_grad():
+            out = full(torch.tensor([ids + gen[:-1]]))
+        rows = out.logits[0, len(ids) - 1:].float().numpy()
+        effect = max(effect, float(np.abs(rows - logits).max()))
+    assert effect >= MIN_WINDOW_EFFECT, f"sliding window changes logits by only {effect}"
+    print(f"sliding window: max abs logit change vs. full attention {effect:.3f}")
+
+
 def margins(logits):
     s = np.sort(logits, axis=1)
     return s[:, -1] - s[:, -2]
@@ -219,6 +251,8 @@ def build(name, out_root):
 
     for ids, gen, logits in results:
         check_manual(model, ids, gen, logits)
+    if getattr(cfg, "sliding_window", None):
+        check_window_applied(cls, tmp_dir, results)
 
     patch_config(os.path.join(tmp_dir, "config.json"), dtype_name)
     gc_path = os.path.join(tmp_dir, "generation_config.json")

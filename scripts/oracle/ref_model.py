@@ -90,6 +90,10 @@ class Llama:
             raise SystemExit(f"ref_model: rope scaling {rtype} not supported")
         self.inv_freq = 1.0 / (float(theta) ** (np.arange(0, self.hd, 2, dtype=np.float64) / self.hd))
         self.n_layers = cfg["num_hidden_layers"]
+        # Mistral (and qwen2 with use_sliding_window): a query at position t
+        # sees keys t - window + 1 .. t.
+        windowed = cfg.get("model_type") == "mistral" or cfg.get("use_sliding_window", False)
+        self.window = cfg.get("sliding_window") if windowed else None
         self.embed = w["model.embed_tokens.weight"]
         self.lm_head = w.get("lm_head.weight", self.embed)
         self.cache = [([], []) for _ in range(self.n_layers)]
@@ -127,7 +131,7 @@ class Llama:
             kc.append(k)
             vc.append(v)
             K, V = np.concatenate(kc), np.concatenate(vc)  # [S, kvh, hd]
-            o = attention(q, K, V, self.pos, self.h // self.kvh, self.dt)
+            o = attention(q, K, V, self.pos, self.h // self.kvh, self.dt, self.window)
             x = x + self.lin(o.reshape(T, self.h * self.hd), p + "self_attn.o_proj")
             m = self.rms(x, p + "post_attention_layernorm.weight")
             g = self.lin(m, p + "mlp.gate_proj")
@@ -189,9 +193,10 @@ class GPT2:
         return (x @ self.lm_head.astype(self.dt, copy=False).T)[0]
 
 
-def attention(q, K, V, start, rep, dt):
+def attention(q, K, V, start, rep, dt, window=None):
     """Causal GQA attention. q [T, h, hd], K/V [S, kvh, hd]; query t sits at
-    absolute position start + t and sees keys 0..start + t."""
+    absolute position start + t and sees keys 0..start + t (with a sliding
+    window, only the last `window` of them)."""
     T, h, hd = q.shape
     S = K.shape[0]
     if rep > 1:
@@ -199,6 +204,8 @@ def attention(q, K, V, start, rep, dt):
         V = np.repeat(V, rep, axis=1)
     s = np.einsum("thd,shd->hts", q, K) / np.sqrt(dt(hd))
     mask = np.arange(S)[None, :] > (start + np.arange(T))[:, None]
+    if window:
+        mask |= np.arange(S)[None, :] <= (start + np.arange(T))[:, None] - window
     s = np.where(mask[None], -np.inf, s)
     s = s - s.max(-1, keepdims=True)
     e = np.exp(s)
