@@ -134,22 +134,28 @@ for ctx in "${CONTEXTS[@]}"; do
   done
 done
 
-# Aggregate decode throughput of B sequences decoded together, only where
-# the runtime has batched generation (`--prompts FILE --batch N`).
+# Aggregate decode throughput of B sequences decoded together (`--prompts
+# FILE --batch B`, continuous batching over the paged KV cache): one build
+# for 16 sequences, the same 16 prompts at every batch size.
 bin="$WORK/smollm2-batch"
 if [ "$HAVE_BATCH" = 1 ]; then
+  maxb=1
+  for b in "${BATCHES[@]}"; do [ "$b" -gt "$maxb" ] && maxb="$b"; done
+  echo "bench/memory.sh: batched build, --max-batch $maxb" >&2
+  "$LC" -q "$MODEL_DIR" -o "$bin" --max-context 256 --kv-dtype f16 --max-batch "$maxb"
+  prompts="$WORK/prompts.txt"
+  : >"$prompts"
+  for i in $(seq "$maxb"); do
+    # Different prompts of similar length: 400 characters (about 90
+    # tokens) from offsets of GPL-3.
+    tail -c +$((1 + (i - 1) * 997)) "$SOURCE" | head -c 400 >>"$prompts"
+    echo >>"$prompts"
+  done
   for b in "${BATCHES[@]}"; do
     echo "bench/memory.sh: batch $b" >&2
-    "$LC" -q "$MODEL_DIR" -o "$bin" --max-context 256 --kv-dtype f16 --max-batch "$b"
-    prompts="$WORK/prompts-$b.txt"
-    : >"$prompts"
-    for i in $(seq "$b"); do
-      # Different prompts of similar length: 96 tokens from offsets of GPL-3.
-      tail -c +$((1 + (i - 1) * 997)) "$SOURCE" | head -c 400 >>"$prompts"
-      echo >>"$prompts"
-    done
-    line="$("$bin" --prompts "$prompts" --batch "$b" -n "$TOKENS" --quiet --bench 2>/dev/null | grep '^bench:')"
-    echo "$b $(field decode_tok_s "$line") $(field peak_rss_mb "$line")" >>"$BATCH_RESULTS"
+    out="$("$bin" --prompts "$prompts" --batch "$b" -n "$TOKENS" --quiet --bench 2>/dev/null)"
+    line="$(grep '^batch:' <<<"$out")"
+    echo "$b $(field decode_tok_s "$line") $(field peak_rss_mb "$line") $(field mean_rows "$line")" >>"$BATCH_RESULTS"
   done
 fi
 rm -f "$bin" "$bin.fgw"
@@ -219,12 +225,13 @@ if not batch:
     for b in batches.split():
         print(f"  batch {int(b):2d}: not available (batched generation not implemented)")
 else:
-    for b, dec, rss in batch:
+    for b, dec, rss, rows in batch:
         dec = float(dec)
         if b == "1":
             b1 = dec
         rel = f"  {dec / b1:5.2f}x batch 1" if b1 else ""
-        print(f"  batch {int(b):2d}: {dec:8.1f} tok/s  peak RSS {float(rss):7.1f} MB{rel}")
+        print(f"  batch {int(b):2d}: {dec:8.1f} tok/s  mean rows {float(rows):5.2f}"
+              f"  peak RSS {float(rss):7.1f} MB{rel}")
 
 def verdict(ok):
     return "met" if ok else "NOT met"
@@ -247,7 +254,7 @@ if big:
 else:
     print("  8k context peak RSS <= prediction: not measured (--quick)")
 if batch and b1:
-    b16 = [float(d) for b, d, _ in batch if b == "16"]
+    b16 = [float(d) for b, d, _, _ in batch if b == "16"]
     if b16:
         print(f"  batch-16 aggregate decode >= 6x batch 1: {verdict(b16[0] >= 6 * b1)} "
               f"({b16[0] / b1:.2f}x)")

@@ -27,6 +27,9 @@ constexpr llvm::StringLiteral kArenaLiveAttr = "llm.arena_live";
 /// On a function: the most tokens one call may process; dynamic extents are
 /// bounded by it (i64).
 constexpr llvm::StringLiteral kArenaMaxTokensAttr = "llm.arena_max_tokens";
+/// On a function: its dynamic extents are batch rows of one token each, at
+/// most this many (i64); set by llm-batch-decode, bounds llm-plan-memory.
+constexpr llvm::StringLiteral kMaxRowsAttr = "llm.max_rows";
 /// Alignment of the arena and of every buffer in it, in bytes.
 constexpr int64_t kArenaAlignment = 64;
 

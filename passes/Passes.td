@@ -294,6 +294,36 @@ def LLMPlanKVCache : Pass<"llm-plan-kv-cache", "::mlir::ModuleOp"> {
   let dependentDialects = ["::mlir::llm::LLMDialect"];
 }
 
+def LLMBatchDecode : Pass<"llm-batch-decode", "::mlir::ModuleOp"> {
+  let summary = "Derives the batched decode step of several sequences";
+  let description = [{
+    From `@function` (`(tokens: tensor<1x?xi64>, start: index, cache) ->
+    tensor<1x1xVxf32>`, one sequence's step) derives `@function_batch`
+    (`(tokens: tensor<?x1xi64>, positions: tensor<?xi64>, cache) ->
+    tensor<?x1xVxf32>`): one new token for each of up to `max-rows`
+    sequences, row `b` at absolute position `positions[b]` and in sequence
+    `b` of the KV cache (for a paged cache, whatever blocks row `b` of the
+    block table names, so that a runtime can batch any of the sequences it
+    holds). Every weight matmul then reads its weight once for all rows.
+    `llm.position_ids` and `llm.attention` take the per-row positions; every
+    other token-dependent value keeps its op and gets the batched shape
+    (batch dynamic, token extents 1). Row results equal those of the
+    single-sequence step run on that row alone.
+
+    Run after llm-plan-kv-cache (the cache's sequence count bounds the rows)
+    and before llm-plan-memory, which sizes the batched step's arena for
+    `max-rows` rows (the function's `llm.max_rows`).
+  }];
+  let options = [
+    Option<"function", "function", "std::string", /*default=*/"\"forward\"",
+           "The single-sequence step to batch">,
+    Option<"maxRows", "max-rows", "int64_t", /*default=*/"0",
+           "Most sequences per step (0: the KV cache's sequences)">
+  ];
+  let dependentDialects = ["::mlir::llm::LLMDialect",
+                           "::mlir::func::FuncDialect"];
+}
+
 def LLMPlanMemory : Pass<"llm-plan-memory", "::mlir::func::FuncOp"> {
   let summary = "Places every intermediate tensor in one static arena";
   let description = [{

@@ -41,6 +41,9 @@ void mlir::llm::buildLLMOptimizationPipeline(
   kv.blockSize = options.kvBlockSize;
   kv.maxBatch = options.maxBatch;
   pm.addPass(createLLMPlanKVCache(kv));
+  // Several sequences: a decode step that serves them all at once.
+  if (options.maxBatch > 1)
+    pm.addPass(createLLMBatchDecode());
   // Last: the plan sizes the buffers of the final ops.
   if (options.maxTokensPerCall > 0) {
     LLMPlanMemoryOptions memory;

@@ -288,6 +288,9 @@ struct LLMPlanMemoryPass
     for (Type input : func.getArgumentTypes())
       if (auto kv = dyn_cast<KVCacheType>(input))
         tokens = std::min(tokens, kv.getMaxSeq());
+    // A batched decode step's dynamic extents are its rows.
+    if (auto rows = func->getAttrOfType<IntegerAttr>(kMaxRowsAttr))
+      tokens = std::min(tokens, rows.getInt());
 
     Block &body = func.getBody().front();
     llvm::DenseMap<Operation *, int64_t> index;

@@ -16,6 +16,8 @@
 
 #include "lowering/LLMToKernels/KernelBuilder.h"
 
+#include "mlir/Dialect/ControlFlow/IR/ControlFlowOps.h"
+
 #include <cmath>
 #include <functional>
 #include <optional>
@@ -324,8 +326,11 @@ struct AttentionToKernel : public KernelPattern<AttentionOp> {
         return op.emitOpError("the CPU lowering has no bf16 KV cache");
       int64_t sequences =
           cacheType.getLayout() ? cacheType.getLayout().getMaxBatch() : 1;
+      // Per-row positions (a batched decode step) may come with a dynamic
+      // batch, checked against the cache's sequences when the kernel runs.
       int64_t batch = resultType.getDimSize(0);
-      if (ShapedType::isDynamic(batch) || batch > sequences)
+      bool perRow = isa<TensorType>(op.getPosition().getType());
+      if ((ShapedType::isDynamic(batch) && !perRow) || batch > sequences)
         return op.emitOpError("attention with a KV cache of ")
                << sequences << " sequence(s) needs a static batch size of at "
                << "most " << sequences;
@@ -365,71 +370,132 @@ struct AttentionToKernel : public KernelPattern<AttentionOp> {
   };
   using RowAt = llvm::function_ref<Row(OpBuilder &, Location, Value t)>;
 
+  /// The scaled dot product of the query with the key of `row`.
+  static Value score(OpBuilder &b, Location loc, ArrayRef<Value> query,
+                     const Row &row, int64_t lanes) {
+    Value acc;
+    for (int64_t c = 0, chunks = query.size(); c < chunks; ++c) {
+      Value kv = row.load(b, loc, 0, c);
+      if (!acc)
+        acc = arith::MulFOp::create(b, loc, query[c], kv);
+      else if (lanes == 1)
+        acc = arith::AddFOp::create(
+            b, loc, acc, arith::MulFOp::create(b, loc, query[c], kv));
+      else
+        acc = vector::FMAOp::create(b, loc, query[c], kv, acc);
+    }
+    Value s = lanes == 1 ? acc
+                         : vector::ReductionOp::create(
+                               b, loc, vector::CombiningKind::ADD, acc)
+                               .getResult();
+    if (row.keyScale)
+      s = arith::MulFOp::create(b, loc, s, row.keyScale);
+    return s;
+  }
+
+  /// The running state {max, denominator, accumulators...} moved to the
+  /// maximum `mNew`: the denominator and accumulators times exp(max - mNew),
+  /// the denominator plus `added` (the new keys' exps).
+  static SmallVector<Value> rescale(OpBuilder &b, Location loc, ValueRange it,
+                                    Value mNew, Value added, int64_t lanes) {
+    Value corr = math::ExpOp::create(b, loc, arith::SubFOp::create(b, loc, it[0], mNew));
+    Value sum = arith::AddFOp::create(
+        b, loc, arith::MulFOp::create(b, loc, it[1], corr), added);
+    Value corrs = splatLanes(b, loc, corr, lanes);
+    SmallVector<Value> next = {mNew, sum};
+    for (Value acc : it.drop_front(2))
+      next.push_back(arith::MulFOp::create(b, loc, acc, corrs));
+    return next;
+  }
+
+  /// acc[c] += p * value(row)[c] (p scaled by the row's value scale).
+  static void accumulate(OpBuilder &b, Location loc, Value p, const Row &row,
+                         MutableArrayRef<Value> acc, int64_t lanes) {
+    Value pv = row.valueScale ? arith::MulFOp::create(b, loc, p, row.valueScale)
+                              : p;
+    Value ps = splatLanes(b, loc, pv, lanes);
+    for (int64_t c = 0, chunks = acc.size(); c < chunks; ++c) {
+      Value vv = row.load(b, loc, 1, c);
+      acc[c] = lanes == 1 ? arith::AddFOp::create(
+                                b, loc, acc[c], arith::MulFOp::create(b, loc, ps, vv))
+                                .getResult()
+                          : vector::FMAOp::create(b, loc, ps, vv, acc[c])
+                                .getResult();
+    }
+  }
+
+  /// Keys per block of the online softmax: their scores form one vector, so
+  /// the block pays one vector exp and one rescaling of the accumulators.
+  static constexpr int64_t kKeyBlock = 16;
+
   /// Online-softmax attention of one query (its `chunks` f32 chunks,
   /// pre-multiplied by the softmax scale) over positions [from, to): updates
   /// the running maximum, denominator and value accumulators in `state`.
+  /// Whole blocks of kKeyBlock keys first (scores, block maximum, one
+  /// correction of the running state, exps as one vector, then the values),
+  /// the remaining keys one at a time.
   static SmallVector<Value> attendRange(OpBuilder &b, Location loc, Value from,
                                         Value to, ArrayRef<Value> query,
                                         ValueRange state, int64_t lanes,
                                         RowAt rowAt) {
-    int64_t chunks = query.size();
-    auto loop = scf::ForOp::create(
-        b, loc, from, to, cIdx(b, loc, 1), state,
-        [&](OpBuilder &fb, Location fl, Value t, ValueRange it) {
-          Row row = rowAt(fb, fl, t);
-          Value acc;
-          for (int64_t c = 0; c < chunks; ++c) {
-            Value kv = row.load(fb, fl, 0, c);
-            if (!acc)
-              acc = arith::MulFOp::create(fb, fl, query[c], kv);
-            else if (lanes == 1)
-              acc = arith::AddFOp::create(
-                  fb, fl, acc, arith::MulFOp::create(fb, fl, query[c], kv));
-            else
-              acc = vector::FMAOp::create(fb, fl, query[c], kv, acc);
+    Type f32 = b.getF32Type();
+    auto blockType = VectorType::get({kKeyBlock}, f32);
+    // An empty range may come as from > to (a window starting after it).
+    to = arith::MaxUIOp::create(b, loc, from, to);
+    Value count = arith::SubIOp::create(b, loc, to, from);
+    Value blocks = arith::DivUIOp::create(b, loc, count, cIdx(b, loc, kKeyBlock));
+    Value blockedEnd = idxAdd(b, loc, from, idxMul(b, loc, blocks, kKeyBlock));
+    auto blocked = scf::ForOp::create(
+        b, loc, from, blockedEnd, cIdx(b, loc, kKeyBlock), state,
+        [&](OpBuilder &fb, Location fl, Value t0, ValueRange it) {
+          SmallVector<Row> rows;
+          SmallVector<Value> scores;
+          for (int64_t j = 0; j < kKeyBlock; ++j) {
+            rows.push_back(rowAt(fb, fl, idxAdd(fb, fl, t0, cIdx(fb, fl, j))));
+            scores.push_back(score(fb, fl, query, rows.back(), lanes));
           }
-          Value score = lanes == 1 ? acc
-                                   : vector::ReductionOp::create(
-                                         fb, fl, vector::CombiningKind::ADD, acc)
-                                         .getResult();
-          if (row.keyScale)
-            score = arith::MulFOp::create(fb, fl, score, row.keyScale);
-          Value m = it[0], sum = it[1];
-          Value mNew = arith::MaxNumFOp::create(fb, fl, m, score);
-          Value corr = math::ExpOp::create(fb, fl, arith::SubFOp::create(fb, fl, m, mNew));
-          Value p = math::ExpOp::create(fb, fl, arith::SubFOp::create(fb, fl, score, mNew));
-          Value sumNew = arith::AddFOp::create(
-              fb, fl, arith::MulFOp::create(fb, fl, sum, corr), p);
-          Value pv = row.valueScale
-                         ? arith::MulFOp::create(fb, fl, p, row.valueScale)
-                         : p;
-          Value corrs = splatLanes(fb, fl, corr, lanes);
-          Value ps = splatLanes(fb, fl, pv, lanes);
-          SmallVector<Value> next = {mNew, sumNew};
-          for (int64_t c = 0; c < chunks; ++c) {
-            Value vv = row.load(fb, fl, 1, c);
-            Value scaled = arith::MulFOp::create(fb, fl, it[2 + c], corrs);
-            if (lanes == 1)
-              next.push_back(arith::AddFOp::create(
-                  fb, fl, scaled, arith::MulFOp::create(fb, fl, ps, vv)));
-            else
-              next.push_back(vector::FMAOp::create(fb, fl, ps, vv, scaled));
+          Value sv = vector::FromElementsOp::create(fb, fl, blockType, scores);
+          Value blockMax = vector::ReductionOp::create(
+              fb, fl, vector::CombiningKind::MAXNUMF, sv);
+          Value mNew = arith::MaxNumFOp::create(fb, fl, it[0], blockMax);
+          Value p = math::ExpOp::create(
+              fb, fl,
+              arith::SubFOp::create(
+                  fb, fl, sv, vector::BroadcastOp::create(fb, fl, blockType, mNew)));
+          Value blockSum = vector::ReductionOp::create(
+              fb, fl, vector::CombiningKind::ADD, p);
+          SmallVector<Value> next = rescale(fb, fl, it, mNew, blockSum, lanes);
+          MutableArrayRef<Value> acc(next.begin() + 2, next.end());
+          for (int64_t j = 0; j < kKeyBlock; ++j) {
+            Value pj = vector::ExtractOp::create(fb, fl, p, j);
+            accumulate(fb, fl, pj, rows[j], acc, lanes);
           }
           scf::YieldOp::create(fb, fl, next);
         });
-    return SmallVector<Value>(loop.getResults());
+    auto tail = scf::ForOp::create(
+        b, loc, blockedEnd, to, cIdx(b, loc, 1), blocked.getResults(),
+        [&](OpBuilder &fb, Location fl, Value t, ValueRange it) {
+          Row row = rowAt(fb, fl, t);
+          Value s = score(fb, fl, query, row, lanes);
+          Value mNew = arith::MaxNumFOp::create(fb, fl, it[0], s);
+          Value p = math::ExpOp::create(fb, fl, arith::SubFOp::create(fb, fl, s, mNew));
+          SmallVector<Value> next = rescale(fb, fl, it, mNew, p, lanes);
+          MutableArrayRef<Value> acc(next.begin() + 2, next.end());
+          accumulate(fb, fl, p, row, acc, lanes);
+          scf::YieldOp::create(fb, fl, next);
+        });
+    return SmallVector<Value>(tail.getResults());
   }
 
-  /// Appends positions [start, start + seq_kv) of every sequence to the
-  /// cache, quantizing int8 rows with one f16 scale s = max|x| / 127 per
-  /// token, head and K/V: codes clamp(round(x / s), -127, 127) with s as
-  /// stored, so that dequantization sees exactly the scale used here.
+  using StartOf = llvm::function_ref<Value(OpBuilder &, Location, Value)>;
+
   static void appendToCache(OpBuilder &b, Location loc, const CacheView &cache,
-                            Value k, Value v, Value start, int64_t kvHeads,
+                            Value k, Value v, StartOf startOf, int64_t kvHeads,
                             int64_t headDim, int64_t lanes) {
     Value batch = dimOf(b, loc, k, 0), seqKV = dimOf(b, loc, k, 1);
     int64_t chunks = headDim / lanes;
     forLoop(b, loc, cIdx(b, loc, 0), batch, 1, [&](OpBuilder &b0, Location l0, Value bi) {
+      Value start = startOf(b0, l0, bi);
       forLoop(b0, l0, cIdx(b0, l0, 0), seqKV, 1, [&](OpBuilder &b1, Location l1, Value s) {
         Value t = idxAdd(b1, l1, start, s);
         std::pair<Value, Value> at = cache.locate(b1, l1, bi, t);
@@ -491,7 +557,17 @@ struct AttentionToKernel : public KernelPattern<AttentionOp> {
                         int64_t layer, int64_t lanes) {
     bool hasCache = static_cast<bool>(cacheType);
     Value q = args[0], k = args[1], v = args[2], out = args.back();
-    Value start = hasCache ? args[4] : cIdx(b, loc, 0);
+    // The step's first position: one index for all rows, or per row.
+    bool perRow = hasCache && isa<MemRefType>(args[4].getType());
+    auto startOf = [&](OpBuilder &sb, Location sl, Value bi) -> Value {
+      if (!hasCache)
+        return cIdx(sb, sl, 0);
+      if (!perRow)
+        return args[4];
+      return arith::IndexCastOp::create(
+          sb, sl, sb.getIndexType(),
+          memref::LoadOp::create(sb, sl, args[4], ValueRange{bi}));
+    };
     std::optional<CacheView> cache;
     if (hasCache)
       cache = CacheView::create(b, loc, args[3], cacheType, layer);
@@ -501,15 +577,20 @@ struct AttentionToKernel : public KernelPattern<AttentionOp> {
     Value batch = dimOf(b, loc, q, 0);
     int64_t group = heads / kvHeads;
     int64_t chunks = headDim / lanes;
+    if (perRow) {
+      int64_t sequences = layout ? layout.getMaxBatch() : 1;
+      Value fits = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ule,
+                                         batch, cIdx(b, loc, sequences));
+      cf::AssertOp::create(b, loc, fits,
+                           "attention: more rows than the KV cache's " +
+                               std::to_string(sequences) + " sequences");
+    }
 
-    // Visible keys: [0, kvEnd) where kvEnd = start + seqKV; the last query
-    // sits at kvEnd - 1, query s at kvEnd - seqQ + s. Positions before
-    // `start` come from the cache, the step's own from `key`/`value` (so a
-    // ring buffer shorter than the step loses nothing); the step is
+    // Visible keys of row bi: [0, kvEnd) where kvEnd = start + seqKV; the
+    // last query sits at kvEnd - 1, query s at kvEnd - seqQ + s. Positions
+    // before `start` come from the cache, the step's own from `key`/`value`
+    // (so a ring buffer shorter than the step loses nothing); the step is
     // appended to the cache after every query has been answered.
-    Value kvEnd = idxAdd(b, loc, start, seqKV);
-    Value qOffset = arith::SubIOp::create(b, loc, kvEnd, seqQ);
-
     Value tasks = arith::MulIOp::create(
         b, loc, batch, arith::MulIOp::create(b, loc, seqQ, cIdx(b, loc, heads)));
     parallelLoop(b, loc, cIdx(b, loc, 0), tasks, [&](OpBuilder &pb, Location l, Value task) {
@@ -518,6 +599,9 @@ struct AttentionToKernel : public KernelPattern<AttentionOp> {
       Value h = arith::RemUIOp::create(pb, l, bh, cIdx(pb, l, heads));
       Value bi = arith::DivUIOp::create(pb, l, bh, cIdx(pb, l, heads));
       Value g = arith::DivUIOp::create(pb, l, h, cIdx(pb, l, group));
+      Value start = startOf(pb, l, bi);
+      Value kvEnd = idxAdd(pb, l, start, seqKV);
+      Value qOffset = arith::SubIOp::create(pb, l, kvEnd, seqQ);
       Value qPos = idxAdd(pb, l, qOffset, s);
       Value end = causal ? idxAdd(pb, l, qPos, cIdx(pb, l, 1)) : kvEnd;
       // A sliding window sees positions (qPos - window, qPos] (for
@@ -594,7 +678,7 @@ struct AttentionToKernel : public KernelPattern<AttentionOp> {
     });
 
     if (hasCache)
-      appendToCache(b, loc, *cache, k, v, start, kvHeads, headDim, lanes);
+      appendToCache(b, loc, *cache, k, v, startOf, kvHeads, headDim, lanes);
   }
 
 };

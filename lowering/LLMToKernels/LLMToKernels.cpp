@@ -273,8 +273,8 @@ struct ConvertLLMToKernelsPass
 
     ConversionTarget target(*ctx);
     target.addIllegalDialect<LLMDialect>();
-    target.addLegalDialect<arith::ArithDialect, LLVM::LLVMDialect,
-                           math::MathDialect,
+    target.addLegalDialect<arith::ArithDialect, cf::ControlFlowDialect,
+                           LLVM::LLVMDialect, math::MathDialect,
                            memref::MemRefDialect, scf::SCFDialect,
                            vector::VectorDialect>();
     target.addLegalOp<ModuleOp, UnrealizedConversionCastOp>();

@@ -76,8 +76,12 @@ struct PositionIdsToKernel : public KernelPattern<PositionIdsOp> {
   matchAndRewrite(PositionIdsOp op, OpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
     MemRefType resultType = convertedResultType(op);
-    std::string name = "__llm_position_ids" +
-                       mangle(TypeRange{adaptor.getTokens().getType()});
+    // The start is one index, or a memref of one i64 start per row.
+    bool perRow = isa<MemRefType>(adaptor.getStart().getType());
+    std::string name =
+        "__llm_position_ids" +
+        mangle(TypeRange{adaptor.getTokens().getType()}) +
+        (perRow ? mangle(TypeRange{adaptor.getStart().getType()}) : "");
     emitKernelCall(
         rewriter, op, name, {adaptor.getTokens(), adaptor.getStart()},
         resultType,
@@ -88,9 +92,14 @@ struct PositionIdsToKernel : public KernelPattern<PositionIdsOp> {
           Type elem = cast<MemRefType>(out.getType()).getElementType();
           forLoop(b, loc, cIdx(b, loc, 0), dimOf(b, loc, out, 0), 1,
                   [&](OpBuilder &fb, Location l, Value bi) {
+                    Value start = args[1];
+                    if (perRow)
+                      start = arith::IndexCastOp::create(
+                          fb, l, fb.getIndexType(),
+                          memref::LoadOp::create(fb, l, args[1], bi));
                     forLoop(fb, l, cIdx(fb, l, 0), dimOf(fb, l, out, 1), 1,
                             [&](OpBuilder &ib, Location il, Value s) {
-                              Value p = arith::AddIOp::create(ib, il, args[1], s);
+                              Value p = arith::AddIOp::create(ib, il, start, s);
                               Value v = arith::IndexCastOp::create(ib, il, elem, p);
                               memref::StoreOp::create(ib, il, v, out,
                                                       ValueRange{bi, s});

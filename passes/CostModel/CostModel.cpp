@@ -243,6 +243,12 @@ MemoryEstimate mlir::llm::cost::estimateMemory(func::FuncOp func,
     }
   if (auto arena = func->getAttrOfType<IntegerAttr>(kArenaBytesAttr))
     m.arenaBytes = arena.getInt();
+  // The batched decode step of llm-batch-decode has an arena of its own.
+  if (auto module = func->getParentOfType<ModuleOp>())
+    if (auto batched = module.lookupSymbol<func::FuncOp>(
+            (func.getSymName() + "_batch").str()))
+      if (auto arena = batched->getAttrOfType<IntegerAttr>(kArenaBytesAttr))
+        m.arenaBytes += arena.getInt();
 
   // Live activation bytes in program order: a value is allocated by its
   // defining op and freed after its last user in the same block.

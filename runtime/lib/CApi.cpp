@@ -137,7 +137,7 @@ int llmrt_main(int argc, char **argv, const llmrt_backend *backend) {
     fprintf(stderr, "llmrt: error: no model backend\n");
     return 1;
   }
-  return llmrt::runCli(argc, argv, backend->forward, stdout, stderr);
+  return llmrt::runCli(argc, argv, *backend, stdout, stderr);
 }
 
 } // extern "C"

@@ -3,6 +3,7 @@
 #include "llmrt/Generate.h"
 #include "llmrt/Tokenizer.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
@@ -39,13 +40,18 @@ const char kUsage[] =
     "  --reference-logits FILE\n"
     "                      compare with logits saved from another model on\n"
     "                      the same text: `fidelity: mean_kl=... top1_...`\n"
+    "  --prompts FILE      generate for every line of FILE (one prompt per\n"
+    "                      non-empty line; --chat applies to each), decoding\n"
+    "                      up to --batch sequences together\n"
+    "  --batch N           sequences per decode step with --prompts (default:\n"
+    "                      the model's --max-batch)\n"
     "  --quiet             do not print the generated text\n"
     "  --help              this help\n";
 
 struct CliOptions {
   std::string prompt, ids, system, weights, dumpLogits;
-  std::string perplexity, saveLogits, referenceLogits;
-  int64_t pplContext = 0, pplMaxTokens = 0;
+  std::string perplexity, saveLogits, referenceLogits, prompts;
+  int64_t pplContext = 0, pplMaxTokens = 0, batch = 0;
   bool havePrompt = false, haveIds = false, chat = false, bench = false;
   bool printIds = false, quiet = false, help = false;
   GenerateOptions gen;
@@ -111,7 +117,8 @@ std::string parseArgs(int argc, char **argv, CliOptions &o) {
         "--prompt", "--ids",       "-n",          "--temp",
         "--top-k",  "--top-p",     "--seed",      "--system",
         "--weights", "--max-context", "--dump-logits", "--perplexity",
-        "--ctx", "--max-tokens", "--save-logits", "--reference-logits"};
+        "--ctx", "--max-tokens", "--save-logits", "--reference-logits",
+        "--prompts", "--batch"};
     bool known = false;
     for (const char *k : kValued)
       known |= flag == k;
@@ -139,6 +146,10 @@ std::string parseArgs(int argc, char **argv, CliOptions &o) {
       o.saveLogits = value;
     } else if (flag == "--reference-logits") {
       o.referenceLogits = value;
+    } else if (flag == "--prompts") {
+      o.prompts = value;
+    } else if (flag == "--batch") {
+      ok = parseI64(value, 1, INT32_MAX, o.batch);
     } else if (flag == "--ctx") {
       ok = parseI64(value, 2, INT32_MAX, o.pplContext);
     } else if (flag == "--max-tokens") {
@@ -170,6 +181,13 @@ std::string parseArgs(int argc, char **argv, CliOptions &o) {
            "with --perplexity FILE";
   if (!o.help && !o.perplexity.empty() && (o.havePrompt || o.haveIds))
     return "--perplexity scores a file; it takes no --prompt or --ids";
+  if (!o.help && !o.prompts.empty() &&
+      (o.havePrompt || o.haveIds || !o.perplexity.empty()))
+    return "--prompts FILE takes no --prompt, --ids or --perplexity";
+  if (!o.help && o.batch && o.prompts.empty())
+    return "--batch N goes with --prompts FILE";
+  if (!o.help && !o.prompts.empty() && !o.dumpLogits.empty())
+    return "--dump-logits is not supported with --prompts";
   return "";
 }
 
@@ -256,9 +274,125 @@ int runPerplexity(const CliOptions &o, const ModelConfig &config,
   return 0;
 }
 
+/// The prompt of `text` as ids: the chat template when asked for, BOS when
+/// the model adds one.
+bool encodePrompt(const CliOptions &o, const ModelConfig &config,
+                  const Tokenizer &tok, const std::string &prompt,
+                  std::vector<int32_t> &ids, std::string &error) {
+  std::string text = prompt;
+  if (o.chat) {
+    if (config.chatTemplate != "chatml") {
+      error = "--chat: the model has no chat template";
+      return false;
+    }
+    text = formatChatML(
+        o.system.empty() ? config.defaultSystemPrompt : o.system, text);
+  }
+  if (!tok.encode(text, config.addBos ? config.bosId : -1, ids, error)) {
+    error = "cannot tokenize the prompt: " + error;
+    return false;
+  }
+  return true;
+}
+
+const char *stopName(StopReason stop) {
+  switch (stop) {
+  case StopReason::Eos:
+    return "eos";
+  case StopReason::ContextFull:
+    return "context full";
+  case StopReason::Length:
+    break;
+  }
+  return "length";
+}
+
+/// `--prompts FILE [--batch N]`: every line's completion, in the file's
+/// order, each after a `--- sequence I: ...` header line.
+int runBatch(const CliOptions &o, const ModelConfig &config,
+             const Tokenizer &tok, Session &session,
+             ForwardBatchFn forwardBatch, FILE *out, FILE *err) {
+  std::string text, error;
+  if (!readTextFile(o.prompts, text, error))
+    return fail(err, error);
+  std::vector<std::vector<int32_t>> prompts;
+  size_t start = 0;
+  while (start < text.size()) {
+    size_t end = text.find('\n', start);
+    if (end == std::string::npos)
+      end = text.size();
+    std::string line = text.substr(start, end - start);
+    if (!line.empty() && line.back() == '\r')
+      line.pop_back();
+    start = end + 1;
+    if (line.find_first_not_of(" \t") == std::string::npos)
+      continue;
+    prompts.emplace_back();
+    if (!encodePrompt(o, config, tok, line, prompts.back(), error))
+      return fail(err, o.prompts + ": prompt " +
+                           std::to_string(prompts.size()) + ": " + error);
+  }
+  if (prompts.empty())
+    return fail(err, o.prompts + ": no prompts (one per non-empty line)");
+  int64_t batch = o.batch ? o.batch : config.kvMaxBatch;
+  std::vector<GenerateResult> results;
+  BatchStats stats;
+  auto onDone = [&](size_t index, const GenerateResult &r) {
+    fprintf(err, "llmrt: sequence %zu done (%lld tokens, %s)\n", index + 1,
+            static_cast<long long>(r.stats.generatedTokens),
+            stopName(r.stop));
+  };
+  if (!session.generateBatch(prompts, o.gen, batch, forwardBatch,
+                             o.quiet ? SequenceCallback() : onDone, results,
+                             stats, error))
+    return fail(err, error);
+  for (size_t i = 0; i < results.size(); ++i) {
+    const GenerateResult &r = results[i];
+    fprintf(out, "--- sequence %zu: %lld prompt tokens, %lld generated, %s\n",
+            i + 1, static_cast<long long>(r.stats.promptTokens),
+            static_cast<long long>(r.stats.generatedTokens), stopName(r.stop));
+    if (!o.quiet) {
+      StreamDecoder decoder;
+      int32_t prev = prompts[i].back();
+      std::string generated;
+      for (int32_t id : r.tokens) {
+        if (std::find(config.eosIds.begin(), config.eosIds.end(), id) !=
+            config.eosIds.end())
+          break;
+        generated += decoder.push(tok.tokenText(prev, id));
+        prev = id;
+      }
+      generated += decoder.flush();
+      fwrite(generated.data(), 1, generated.size(), out);
+      fputc('\n', out);
+    }
+    if (o.printIds) {
+      fputs("ids:", out);
+      for (int32_t id : r.tokens)
+        fprintf(out, " %d", id);
+      fputc('\n', out);
+    }
+  }
+  if (o.bench) {
+    printBatchLine(out, stats);
+    printMemoryLine(out, config);
+  } else {
+    printBatchLine(err, stats);
+  }
+  fflush(out);
+  return 0;
+}
+
 } // namespace
 
 int runCli(int argc, char **argv, ForwardFn forward, FILE *out, FILE *err) {
+  llmrt_backend backend = {forward, nullptr};
+  return runCli(argc, argv, backend, out, err);
+}
+
+int runCli(int argc, char **argv, const llmrt_backend &backend, FILE *out,
+           FILE *err) {
+  ForwardFn forward = backend.forward;
   CliOptions o;
   std::string error = parseArgs(argc, argv, o);
   if (!error.empty())
@@ -290,6 +424,15 @@ int runCli(int argc, char **argv, ForwardFn forward, FILE *out, FILE *err) {
     return runPerplexity(o, config, *tok, *session, out, err);
   }
 
+  if (!o.prompts.empty()) {
+    std::unique_ptr<Session> session =
+        Session::create(config, file->weights(), forward, error);
+    if (!session)
+      return fail(err, error);
+    return runBatch(o, config, *tok, *session, backend.forward_batch, out,
+                    err);
+  }
+
   std::vector<int32_t> prompt;
   // Without a prompt, a model that adds BOS starts from BOS alone.
   if (!o.havePrompt && !o.haveIds && !config.addBos)
@@ -297,16 +440,8 @@ int runCli(int argc, char **argv, ForwardFn forward, FILE *out, FILE *err) {
   if (o.haveIds) {
     if (!parseIdList(o.ids, prompt))
       return fail(err, "invalid --ids '" + o.ids + "': expected 1,2,3");
-  } else {
-    std::string text = o.prompt;
-    if (o.chat) {
-      if (config.chatTemplate != "chatml")
-        return fail(err, "--chat: the model has no chat template");
-      text = formatChatML(
-          o.system.empty() ? config.defaultSystemPrompt : o.system, text);
-    }
-    if (!tok->encode(text, config.addBos ? config.bosId : -1, prompt, error))
-      return fail(err, "cannot tokenize the prompt: " + error);
+  } else if (!encodePrompt(o, config, *tok, o.prompt, prompt, error)) {
+    return fail(err, error);
   }
   std::unique_ptr<Session> session =
       Session::create(config, file->weights(), forward, error);

@@ -249,13 +249,10 @@ bool Session::forward(const int64_t *tokens, int64_t n, int64_t pos,
   return true;
 }
 
-bool Session::generate(const std::vector<int32_t> &prompt,
-                       const GenerateOptions &opt,
-                       const TokenCallback &onToken, GenerateResult &result,
-                       std::string &error) {
-  result = GenerateResult();
-  GenerateStats &st = result.stats;
-  int64_t ctx = config_.maxContext;
+bool Session::checkRequest(const std::vector<int32_t> &prompt,
+                           const GenerateOptions &opt, int64_t &ctx,
+                           std::string &error) const {
+  ctx = config_.maxContext;
   if (opt.maxContext > 0) {
     if (config_.trainedContext > 0 && opt.maxContext > config_.trainedContext) {
       error = "--max-context " + std::to_string(opt.maxContext) +
@@ -288,6 +285,18 @@ bool Session::generate(const std::vector<int32_t> &prompt,
               std::to_string(config_.vocabSize) + ")";
       return false;
     }
+  return true;
+}
+
+bool Session::generate(const std::vector<int32_t> &prompt,
+                       const GenerateOptions &opt,
+                       const TokenCallback &onToken, GenerateResult &result,
+                       std::string &error) {
+  result = GenerateResult();
+  GenerateStats &st = result.stats;
+  int64_t ctx = 0;
+  if (!checkRequest(prompt, opt, ctx, error))
+    return false;
   tokens_.assign(prompt.begin(), prompt.end());
   Sampler sampler(opt.sampler, static_cast<size_t>(config_.vocabSize));
   auto isEos = [&](int32_t id) {

@@ -58,6 +58,24 @@ void printBenchLine(FILE *out, const GenerateStats &s) {
           peakRssMb());
 }
 
+void printBatchLine(FILE *out, const BatchStats &s) {
+  fprintf(out,
+          "batch: sequences=%lld max_rows=%lld mean_rows=%.2f "
+          "prefill_tokens=%lld prefill_tok_s=%.1f decode_steps=%lld "
+          "decode_tokens=%lld decode_tok_s=%.1f generated=%lld "
+          "total_s=%.3f tok_s=%.1f peak_rss_mb=%.1f\n",
+          static_cast<long long>(s.sequences),
+          static_cast<long long>(s.maxRows),
+          s.decodeSteps ? double(s.decodeRows) / double(s.decodeSteps) : 0.0,
+          static_cast<long long>(s.prefillTokens),
+          rate(double(s.prefillTokens), s.prefillSeconds),
+          static_cast<long long>(s.decodeSteps),
+          static_cast<long long>(s.decodeRows),
+          rate(double(s.decodeRows), s.decodeSeconds),
+          static_cast<long long>(s.generatedTokens), s.totalSeconds,
+          rate(double(s.generatedTokens), s.totalSeconds), peakRssMb());
+}
+
 void printMemoryLine(FILE *out, const ModelConfig &c) {
   if (c.predictedPeakBytes == 0)
     return;

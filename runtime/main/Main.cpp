@@ -1,12 +1,13 @@
 //===- Main.cpp - `main` of a compiled model executable -------------------===//
 //
-// Binds the generation loop to the compiled model's `frugal_forward`.
+// Binds the generation loop to the compiled model's `frugal_forward` (and
+// `frugal_forward_batch`, when the model has a batched decode step).
 //
 //===----------------------------------------------------------------------===//
 
 #include "llmrt/llmrt.h"
 
 int main(int argc, char **argv) {
-  llmrt_backend backend = {frugal_forward};
+  llmrt_backend backend = {frugal_forward, frugal_forward_batch};
   return llmrt_main(argc, argv, &backend);
 }

@@ -92,7 +92,7 @@ func.func @layers(%x: tensor<1x?x64xf32>, %n: tensor<64xf32>, %wg: tensor<160x64
 func.func @kv_bound(%tokens: tensor<1x?xi64>, %pos: index, %kv: !llm.kv_cache<1 x 4 x 4 x 16, f32>, %table: tensor<32x64xf32>) -> tensor<1x16x?x4xf32> {
   %table_copy = llm.weight "embed" at 0 : tensor<32x64xf32>
   %h = llm.embed %table_copy, %tokens : tensor<32x64xf32>, tensor<1x?xi64> -> tensor<1x?x64xf32>
-  %p = llm.position_ids %tokens, %pos : tensor<1x?xi64> -> tensor<1x?xi64>
+  %p = llm.position_ids %tokens, [%pos] : tensor<1x?xi64> -> tensor<1x?xi64>
   %q = llm.rope %h, %p {num_heads = 4 : i64, theta = 1.000000e+04 : f64} : tensor<1x?x64xf32>, tensor<1x?xi64>
   %o = llm.attention %q, %h, %h cache %kv[%pos] : !llm.kv_cache<1 x 4 x 4 x 16, f32> {causal, layer = 0 : i64, num_heads = 4 : i64, num_kv_heads = 4 : i64} : tensor<1x?x64xf32>, tensor<1x?x64xf32>, tensor<1x?x64xf32> -> tensor<1x?x64xf32>
   %r = llm.reshape %o : tensor<1x?x64xf32> -> tensor<1x?x16x4xf32>

@@ -133,6 +133,17 @@ llvm::Expected<ForwardSignature> readSignature(ModuleOp module) {
   if (auto tokens =
           forward->getAttrOfType<IntegerAttr>(llm::kArenaMaxTokensAttr))
     sig.maxTokensPerCall = tokens.getInt();
+  // The batched decode step of llm-batch-decode, when there is one.
+  if (auto batched = module.lookupSymbol<func::FuncOp>("forward_batch")) {
+    auto rows = batched->getAttrOfType<IntegerAttr>(llm::kMaxRowsAttr);
+    if (!rows || rows.getInt() < 1 || !sig.kvPlanned)
+      return makeError("`forward_batch` needs llm.max_rows and a planned KV "
+                       "cache (run llm-batch-decode after llm-plan-kv-cache)");
+    sig.batchRows = rows.getInt();
+    if (auto arena =
+            batched->getAttrOfType<IntegerAttr>(llm::kArenaBytesAttr))
+      sig.batchArenaBytes = arena.getInt();
+  }
   return sig;
 }
 
@@ -142,11 +153,16 @@ llvm::Expected<ForwardSignature> readSignature(ModuleOp module) {
 /// file and its tables, which grow with the vocabulary). Fitted on the peak
 /// RSS of compiled models on the 2-core x86-64 reference VM: 4.6 MiB over
 /// weights + arena + KV for tiny-llama (vocabulary 256), 14.0 MiB for
-/// SmolLM2-135M (49152); see runtime/README.md.
-int64_t runtimeOverheadBytes(int64_t vocab) {
-  constexpr int64_t kFixedBytes = 4608 << 10;
+/// SmolLM2-135M (49152); see runtime/README.md. The fixed part has 256 KiB
+/// of margin over that fit: peaks vary by about 0.1 MiB between runs. A
+/// batched model (`batchRows` > 0) adds, per row, its logits and the
+/// candidate buffer of its sampler (12 bytes per vocabulary entry).
+int64_t runtimeOverheadBytes(int64_t vocab, int64_t batchRows) {
+  constexpr int64_t kFixedBytes = 4864 << 10;
   constexpr int64_t kBytesPerVocabEntry = 200;
-  return kFixedBytes + kBytesPerVocabEntry * vocab;
+  constexpr int64_t kBatchBytesPerVocabEntry = 12;
+  return kFixedBytes + kBytesPerVocabEntry * vocab +
+         kBatchBytesPerVocabEntry * batchRows * vocab;
 }
 
 std::string joinIds(ArrayRef<int64_t> ids) {
@@ -188,14 +204,17 @@ buildMetadata(const st::ModelConfig &config, const ForwardSignature &sig,
     metadata.emplace_back("kv_dtype", "f32");
   // Memory: the activation arena (llm-plan-memory) and the peak resident
   // memory it predicts with the weights mapping and the KV cache.
-  int64_t overhead = runtimeOverheadBytes(sig.vocab);
-  metadata.emplace_back("arena_bytes", std::to_string(sig.arenaBytes));
+  int64_t overhead = runtimeOverheadBytes(sig.vocab, sig.batchRows);
+  // Both steps' arenas are resident once used.
+  int64_t arenas = sig.arenaBytes + sig.batchArenaBytes;
+  metadata.emplace_back("arena_bytes", std::to_string(arenas));
+  metadata.emplace_back("batch_rows", std::to_string(sig.batchRows));
   metadata.emplace_back("max_tokens_per_call",
                         std::to_string(sig.maxTokensPerCall));
   metadata.emplace_back("weights_bytes", std::to_string(sig.weightsBytes));
   metadata.emplace_back("runtime_overhead_bytes", std::to_string(overhead));
   metadata.emplace_back("predicted_peak_bytes",
-                        std::to_string(sig.weightsBytes + sig.arenaBytes +
+                        std::to_string(sig.weightsBytes + arenas +
                                        sig.kvBytes + overhead));
   return metadata;
 }
@@ -390,7 +409,8 @@ llvm::Error frugal::compileModel(const CompileOptions &options) {
     reportModel.executable = options.output;
     reportModel.vocab = signature->vocab;
     reportModel.maxContext = signature->kvMaxSeq;
-    reportModel.runtimeBytes = runtimeOverheadBytes(signature->vocab);
+    reportModel.runtimeBytes =
+        runtimeOverheadBytes(signature->vocab, signature->batchRows);
     auto predicted = predictReport(*module, reportModel, options.report);
     if (!predicted)
       return predicted.takeError();

@@ -30,6 +30,9 @@ struct ForwardSignature {
   /// llm-plan-memory's plan of `forward`: its arena size and the most
   /// tokens one call may process (0: no plan, any count).
   int64_t arenaBytes = 0, maxTokensPerCall = 0;
+  /// llm-batch-decode's `forward_batch`: the most rows (sequences) of one
+  /// batched decode step (0: no batched step) and its arena.
+  int64_t batchRows = 0, batchArenaBytes = 0;
 };
 
 /// Links `objectPath` with the runtime (and, when `embeddedWeights` is

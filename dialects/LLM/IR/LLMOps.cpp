@@ -18,6 +18,40 @@
 using namespace mlir;
 using namespace mlir::llm;
 
+//===----------------------------------------------------------------------===//
+// custom<Position>: `[%pos]` (an index) or `[%rows : tensor<?xi64>]`
+//===----------------------------------------------------------------------===//
+
+static ParseResult parsePosition(OpAsmParser &parser,
+                                 OpAsmParser::UnresolvedOperand &position,
+                                 Type &type) {
+  if (parser.parseLSquare() || parser.parseOperand(position))
+    return failure();
+  type = parser.getBuilder().getIndexType();
+  if (succeeded(parser.parseOptionalColon()) && parser.parseType(type))
+    return failure();
+  return parser.parseRSquare();
+}
+
+static ParseResult
+parsePosition(OpAsmParser &parser,
+              std::optional<OpAsmParser::UnresolvedOperand> &position,
+              Type &type) {
+  OpAsmParser::UnresolvedOperand operand;
+  if (parsePosition(parser, operand, type))
+    return failure();
+  position = operand;
+  return success();
+}
+
+static void printPosition(OpAsmPrinter &printer, Operation *, Value position,
+                          Type type) {
+  printer << "[" << position;
+  if (!type.isIndex())
+    printer << " : " << type;
+  printer << "]";
+}
+
 #define GET_OP_CLASSES
 #include "dialects/LLM/IR/LLMOps.cpp.inc"
 
@@ -108,6 +142,12 @@ LogicalResult PositionIdsOp::verify() {
     return emitOpError("result shape ")
            << shapeToString(result.getShape()) << " must equal the tokens shape "
            << shapeToString(tokens.getShape());
+  if (auto rows = dyn_cast<RankedTensorType>(getStart().getType()))
+    if (!dimsCompatible(rows.getDimSize(0), tokens.getDimSize(0)))
+      return emitOpError("per-row starts ")
+             << shapeToString(rows.getShape())
+             << " must have one entry per row of the tokens "
+             << shapeToString(tokens.getShape());
   return success();
 }
 
@@ -361,6 +401,12 @@ LogicalResult AttentionOp::verify() {
   if (!getPosition())
     return emitOpError("a cache requires a position");
   auto cache = cast<KVCacheType>(getCache().getType());
+  if (auto rows = dyn_cast<RankedTensorType>(getPosition().getType()))
+    if (!dimsCompatible(rows.getDimSize(0), query.getDimSize(0)))
+      return emitOpError("per-row positions ")
+             << shapeToString(rows.getShape())
+             << " must have one entry per query row, batch "
+             << query.getDimSize(0);
   if (!getLayer())
     return emitOpError("a cache requires a 'layer' attribute");
   int64_t layer = *getLayer();

@@ -28,6 +28,10 @@ class LLM_Op<string mnemonic, list<Trait> traits = []>
 
 def LLM_FloatTensor : RankedTensorOf<[F32, F16, BF16]>;
 def LLM_IdTensor : RankedTensorOf<[I32, I64]>;
+/// Where a step's tokens start: one absolute position for every row (index),
+/// or one per row of a batch (`tensor<?xi64>`, `[batch]`).
+def LLM_Position : AnyTypeOf<[Index, 1DTensorOf<[I64]>],
+                             "index or 1-D tensor of i64 row positions">;
 def LLM_KVCache : Type<CPred<"::llvm::isa<::mlir::llm::KVCacheType>($_self)">,
                        "KV cache", "::mlir::llm::KVCacheType">;
 
@@ -114,16 +118,21 @@ def LLM_PositionIdsOp : LLM_Op<"position_ids", [Pure]> {
   let description = [{
     `result[b, s] = start + s`: the positions of the tokens of `tokens`
     (`[batch, seq]`) when the step starts at absolute position `start`. Feeds
-    `llm.rope` and learned position embeddings.
+    `llm.rope` and learned position embeddings. With one start per row
+    (`start` a `[batch]` tensor, as in a batched decode step where every
+    sequence is at its own length), `result[b, s] = start[b] + s`.
 
     ```mlir
-    %pos = llm.position_ids %tokens, %start : tensor<1x?xi64> -> tensor<1x?xi64>
+    %pos = llm.position_ids %tokens, [%start] : tensor<1x?xi64> -> tensor<1x?xi64>
+    %rows = llm.position_ids %tokens, [%starts : tensor<?xi64>]
+              : tensor<?x1xi64> -> tensor<?x1xi64>
     ```
   }];
-  let arguments = (ins LLM_IdTensor:$tokens, Index:$start);
+  let arguments = (ins LLM_IdTensor:$tokens, LLM_Position:$start);
   let results = (outs LLM_IdTensor:$result);
   let assemblyFormat = [{
-    $tokens `,` $start attr-dict `:` type($tokens) `->` type($result)
+    $tokens `,` custom<Position>($start, type($start)) attr-dict `:`
+    type($tokens) `->` type($result)
   }];
   let hasVerifier = 1;
 }
@@ -271,7 +280,10 @@ def LLM_AttentionOp : LLM_Op<"attention", [AttrSizedOperandSegments]> {
     With a `cache`, the new keys and values are written into layer `layer` of
     the cache at positions `[position, position + seq_kv)` and the queries
     attend over all cached positions `[0, position + seq_kv)`; query `i` sits
-    at absolute position `position + i`.
+    at absolute position `position + i`. Row `b` of the batch is sequence `b`
+    of the cache (for a paged cache: row `b` of its block table). The
+    position is one index for every row, or a `[batch]` tensor of per-row
+    positions: the batched decode step of sequences of different lengths.
 
     ```mlir
     %o = llm.attention %q, %k, %v {num_heads = 9 : i64, num_kv_heads = 3 : i64, causal}
@@ -281,18 +293,24 @@ def LLM_AttentionOp : LLM_Op<"attention", [AttrSizedOperandSegments]> {
            {layer = 0 : i64, num_heads = 9 : i64, num_kv_heads = 3 : i64, causal}
            : tensor<1x1x576xf32>, tensor<1x1x192xf32>, tensor<1x1x192xf32>
            -> tensor<1x1x576xf32>
+    %o3 = llm.attention %q, %k, %v cache %kv[%starts : tensor<?xi64>]
+           : !llm.kv_cache<30 x 3 x 2048 x 64, f32, #llm.kv_layout<paged, batch = 16, block = 64>>
+           {layer = 0 : i64, num_heads = 9 : i64, num_kv_heads = 3 : i64, causal}
+           : tensor<?x1x576xf32>, tensor<?x1x192xf32>, tensor<?x1x192xf32>
+           -> tensor<?x1x576xf32>
     ```
   }];
   let arguments = (ins
     LLM_FloatTensor:$query, LLM_FloatTensor:$key, LLM_FloatTensor:$value,
     Arg<Optional<LLM_KVCache>, "KV cache", [MemRead, MemWrite]>:$cache,
-    Optional<Index>:$position,
+    Optional<LLM_Position>:$position,
     I64Attr:$num_heads, I64Attr:$num_kv_heads, OptionalAttr<F32Attr>:$scale,
     UnitAttr:$causal, OptionalAttr<I64Attr>:$layer);
   let results = (outs LLM_FloatTensor:$result);
   let assemblyFormat = [{
     $query `,` $key `,` $value
-    (`cache` $cache^ `[` $position `]` `:` type($cache))?
+    (`cache` $cache^ `` custom<Position>($position, type($position)) `:`
+     type($cache))?
     attr-dict `:` type($query) `,` type($key) `,` type($value) `->` type($result)
   }];
   let hasVerifier = 1;

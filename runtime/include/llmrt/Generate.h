@@ -21,6 +21,7 @@
 namespace llmrt {
 
 using ForwardFn = llmrt_forward_fn;
+using ForwardBatchFn = llmrt_forward_batch_fn;
 
 /// The metadata keys the runtime uses.
 struct ModelConfig {
@@ -137,6 +138,23 @@ int64_t forwardCallsFor(int64_t tokens, int64_t maxTokensPerCall);
 /// Called for each generated token that is not an EOS, as soon as sampled.
 using TokenCallback = std::function<void(int32_t id)>;
 
+/// Figures of a batched generation (Session::generateBatch).
+struct BatchStats {
+  int64_t sequences = 0;
+  int64_t maxRows = 0;        ///< the most sequences decoded together
+  int64_t prefillTokens = 0;  ///< prompt tokens of all sequences
+  int64_t generatedTokens = 0; ///< all sampled tokens (incl. final EOSes)
+  int64_t decodeSteps = 0;    ///< batched forward calls
+  int64_t decodeRows = 0;     ///< rows over all batched calls
+  double prefillSeconds = 0;  ///< prefill forward calls
+  double decodeSeconds = 0;   ///< batched forward calls + their sampling
+  double totalSeconds = 0;
+};
+
+/// Called with a sequence's index in the request list when it finishes.
+using SequenceCallback =
+    std::function<void(size_t index, const GenerateResult &result)>;
+
 /// Owns the buffers of one generation: the KV cache (kv_cache_bytes,
 /// zero-filled, 64-byte aligned, every page committed up front; a paged
 /// cache's block table maps each sequence's blocks to its own range of the
@@ -160,6 +178,23 @@ public:
                 const GenerateOptions &options, const TokenCallback &onToken,
                 GenerateResult &result, std::string &error);
 
+  /// Generates for every prompt of `prompts` with continuous batching: up
+  /// to `batch` sequences decode together, one `forwardBatch` call per step
+  /// (every weight read once for all of them); a finished sequence frees
+  /// its KV blocks and the next prompt is prefilled and joins the next step.
+  /// The cache must be paged: each sequence takes blocks from the pool as it
+  /// grows, and before each call the block table's row r names the blocks
+  /// of the sequence in row r. Every sequence gets a sampler of its own
+  /// (same options and seed), so its tokens are those generate() gives it
+  /// alone. `results[i]` belongs to `prompts[i]`; options.dumpLogits is not
+  /// supported.
+  bool generateBatch(const std::vector<std::vector<int32_t>> &prompts,
+                     const GenerateOptions &options, int64_t batch,
+                     ForwardBatchFn forwardBatch,
+                     const SequenceCallback &onDone,
+                     std::vector<GenerateResult> &results, BatchStats &stats,
+                     std::string &error);
+
   /// Scores `tokens` (the text, without BOS) window by window, one token
   /// per forward call so that every position's logits are seen.
   bool perplexity(const std::vector<int32_t> &tokens,
@@ -170,6 +205,10 @@ public:
 
 private:
   Session() = default;
+  /// The context limit of `options` (ctx) and a check of the prompt.
+  bool checkRequest(const std::vector<int32_t> &prompt,
+                    const GenerateOptions &options, int64_t &ctx,
+                    std::string &error) const;
   bool forward(const int64_t *tokens, int64_t n, int64_t pos, FILE *dump,
                std::string &error);
 
@@ -193,6 +232,8 @@ double peakRssMb();
 void printMetrics(FILE *out, const GenerateStats &stats);
 /// The single `bench: ...` line.
 void printBenchLine(FILE *out, const GenerateStats &stats);
+/// The `batch: ...` line of a batched generation.
+void printBatchLine(FILE *out, const BatchStats &stats);
 /// The `memory: ...` line: llm-compile's predicted peak memory, its parts,
 /// and the measured peak RSS (nothing without a prediction in the model).
 void printMemoryLine(FILE *out, const ModelConfig &config);
@@ -202,6 +243,9 @@ void printPerplexity(FILE *out, const PerplexityResult &result);
 /// The CLI behind `./model`; returns the exit code. Output goes to `out` and
 /// `err` so tests can capture it.
 int runCli(int argc, char **argv, ForwardFn forward, FILE *out, FILE *err);
+/// The same with the model's whole backend (its batched decode step too).
+int runCli(int argc, char **argv, const llmrt_backend &backend, FILE *out,
+           FILE *err);
 
 } // namespace llmrt
 

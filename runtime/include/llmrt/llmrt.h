@@ -35,9 +35,26 @@ typedef void (*llmrt_forward_fn)(const uint8_t *weights, void *kv_cache,
                                  const int64_t *tokens, int64_t n_tokens,
                                  int64_t start_pos, float *logits_out);
 
-/* Backend function table: how the generation loop reaches the model. */
+/* The batched decode step (models compiled with --max-batch N > 1, whose KV
+ * cache is paged): one token for each of n_rows <= N sequences, row i being
+ * tokens[i] at absolute position positions[i] of the sequence whose blocks
+ * row i of the cache's block table names; writes n_rows * vocab_size
+ * logits. Weak: absent (NULL) in single-sequence models. */
+void frugal_forward_batch(const uint8_t *weights, void *kv_cache,
+                          const int64_t *tokens, const int64_t *positions,
+                          int64_t n_rows, float *logits_out)
+    __attribute__((weak));
+
+typedef void (*llmrt_forward_batch_fn)(const uint8_t *weights, void *kv_cache,
+                                       const int64_t *tokens,
+                                       const int64_t *positions,
+                                       int64_t n_rows, float *logits_out);
+
+/* Backend function table: how the generation loop reaches the model.
+ * forward_batch may be NULL. */
 typedef struct llmrt_backend {
   llmrt_forward_fn forward;
+  llmrt_forward_batch_fn forward_batch;
 } llmrt_backend;
 
 /* Weights embedded in the executable by `llm-compile --embed-weights`

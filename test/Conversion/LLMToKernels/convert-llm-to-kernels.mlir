@@ -83,7 +83,7 @@ func.func @decode_attention(%q: tensor<1x?x64xf32>, %k: tensor<1x?x32xf32>, %v: 
 func.func @misc(%tokens: tensor<1x?xi64>, %start: index) -> tensor<16x4xf32> {
   %table = llm.weight "table" at 0 : tensor<100x64xf32>
   %g = llm.weight "g" at 25600 : tensor<64xf32>
-  %p = llm.position_ids %tokens, %start : tensor<1x?xi64> -> tensor<1x?xi64>
+  %p = llm.position_ids %tokens, [%start] : tensor<1x?xi64> -> tensor<1x?xi64>
   %h = llm.embed %table, %p : tensor<100x64xf32>, tensor<1x?xi64> -> tensor<1x?x64xf32>
   %l = llm.layer_norm %h, %g bias %g eps = 1.0e-05 : tensor<1x?x64xf32>, tensor<64xf32>, tensor<64xf32>
   %r = llm.rms_norm %l, %g eps = 1.0e-05 : tensor<1x?x64xf32>, tensor<64xf32>

@@ -123,3 +123,42 @@ func.func @too_many_sequences(%q: tensor<2x1x64xf32>, %k: tensor<2x1x32xf32>,
          : tensor<2x1x64xf32>, tensor<2x1x32xf32>, tensor<2x1x32xf32> -> tensor<2x1x64xf32>
   return %o : tensor<2x1x64xf32>
 }
+
+// -----
+
+// A batched decode step (llm-batch-decode): one position per row, a dynamic
+// batch checked against the cache's sequences; each row reads its own
+// position inside the parallel loop and when appending, and reaches its
+// sequence's blocks through its row of the block table.
+// CHECK-LABEL: func.func @per_row_positions
+// CHECK: call @__llm_attention_Dx1x64xf32_Dx1x32xf32_Dx1x32xf32_131136xi8_Dxi64_{{.*}}_kvf32_paged_b4_bs16(
+// CHECK: call @__llm_position_ids_Dx1xi64_Dxi64(
+// CHECK: func.func private @__llm_attention_Dx1x64xf32
+// CHECK-SAME: %[[POS:[a-z0-9]+]]: memref<?xi64>
+// CHECK: cf.assert %{{.*}}, "attention: more rows than the KV cache's 4 sequences"
+// CHECK: scf.parallel
+// CHECK: memref.load %[[POS]][%{{.*}}] : memref<?xi64>
+// Keys go 16 at a time: their scores form one vector, one max and one
+// vector exp per block, then the remaining keys one by one.
+// CHECK: scf.for
+// CHECK: vector.from_elements {{.*}} : vector<16xf32>
+// CHECK: vector.reduction <maxnumf>, %{{.*}} : vector<16xf32> into f32
+// CHECK: math.exp %{{.*}} : vector<16xf32>
+// CHECK: scf.for
+// CHECK: math.exp %{{.*}} : f32
+// CHECK: scf.reduce
+// CHECK: scf.for
+// CHECK: memref.load %[[POS]][%{{.*}}] : memref<?xi64>
+// CHECK: memref.load %{{.*}}[%{{.*}}, %{{.*}}] : memref<4x4xi32>
+// CHECK: func.func private @__llm_position_ids_Dx1xi64_Dxi64(
+// CHECK: memref.load %{{.*}}[%{{.*}}] : memref<?xi64>
+!kv = !llm.kv_cache<2 x 2 x 64 x 16, f32, #llm.kv_layout<paged, batch = 4, block = 16>>
+func.func @per_row_positions(%q: tensor<?x1x64xf32>, %k: tensor<?x1x32xf32>, %kv: !kv,
+                             %pos: tensor<?xi64>, %tok: tensor<?x1xi64>)
+    -> (tensor<?x1x64xf32>, tensor<?x1xi64>) {
+  %o = llm.attention %q, %k, %k cache %kv[%pos : tensor<?xi64>] : !kv
+         {layer = 1 : i64, num_heads = 4 : i64, num_kv_heads = 2 : i64, causal}
+         : tensor<?x1x64xf32>, tensor<?x1x32xf32>, tensor<?x1x32xf32> -> tensor<?x1x64xf32>
+  %p = llm.position_ids %tok, [%pos : tensor<?xi64>] : tensor<?x1xi64> -> tensor<?x1xi64>
+  return %o, %p : tensor<?x1x64xf32>, tensor<?x1xi64>
+}

@@ -533,7 +533,7 @@ func.func @weight_offset_alignment() {
 
 func.func @position_ids_rank(%t: tensor<4xi64>, %s: index) {
   // expected-error @+1 {{tokens must be rank 2 [batch, seq], got rank 1}}
-  %0 = llm.position_ids %t, %s : tensor<4xi64> -> tensor<4xi64>
+  %0 = llm.position_ids %t, [%s] : tensor<4xi64> -> tensor<4xi64>
   return
 }
 
@@ -541,7 +541,26 @@ func.func @position_ids_rank(%t: tensor<4xi64>, %s: index) {
 
 func.func @position_ids_shape(%t: tensor<1x4xi64>, %s: index) {
   // expected-error @+1 {{result shape [1, 5] must equal the tokens shape [1, 4]}}
-  %0 = llm.position_ids %t, %s : tensor<1x4xi64> -> tensor<1x5xi64>
+  %0 = llm.position_ids %t, [%s] : tensor<1x4xi64> -> tensor<1x5xi64>
+  return
+}
+
+// -----
+
+func.func @position_ids_rows(%t: tensor<4x1xi64>, %s: tensor<3xi64>) {
+  // expected-error @+1 {{per-row starts [3] must have one entry per row of the tokens [4, 1]}}
+  %0 = llm.position_ids %t, [%s : tensor<3xi64>] : tensor<4x1xi64> -> tensor<4x1xi64>
+  return
+}
+
+// -----
+
+!kv = !llm.kv_cache<2 x 2 x 64 x 16, f32, #llm.kv_layout<paged, batch = 4, block = 16>>
+func.func @attention_rows(%q: tensor<4x1x64xf32>, %k: tensor<4x1x32xf32>, %kv: !kv, %p: tensor<2xi64>) {
+  // expected-error @+1 {{per-row positions [2] must have one entry per query row, batch 4}}
+  %0 = llm.attention %q, %k, %k cache %kv[%p : tensor<2xi64>] : !kv
+         {layer = 0 : i64, num_heads = 4 : i64, num_kv_heads = 2 : i64, causal}
+         : tensor<4x1x64xf32>, tensor<4x1x32xf32>, tensor<4x1x32xf32> -> tensor<4x1x64xf32>
   return
 }
 

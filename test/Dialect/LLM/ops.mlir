@@ -141,17 +141,33 @@ func.func @shapes(%x: tensor<1x4x576xf32>) -> tensor<1x9x4x64xf32> {
 // -----
 
 // CHECK-LABEL: func.func @positions_and_slices
-// CHECK: llm.position_ids %{{.*}}, %{{.*}} : tensor<1x?xi64> -> tensor<1x?xi64>
+// CHECK: llm.position_ids %{{.*}}, [%{{.*}}] : tensor<1x?xi64> -> tensor<1x?xi64>
 // CHECK: llm.slice %{{.*}} {axis = 2 : i64, start = 768 : i64} : tensor<1x?x2304xf32> -> tensor<1x?x768xf32>
 // CHECK: llm.slice %{{.*}} {axis = 1 : i64, start = -1 : i64} : tensor<1x?x768xf32> -> tensor<1x1x768xf32>
 // CHECK: llm.weight "wpe" at 4096 : tensor<128x768xf32>
 func.func @positions_and_slices(%t: tensor<1x?xi64>, %start: index, %qkv: tensor<1x?x2304xf32>)
     -> (tensor<1x?xi64>, tensor<1x1x768xf32>, tensor<128x768xf32>) {
-  %0 = llm.position_ids %t, %start : tensor<1x?xi64> -> tensor<1x?xi64>
+  %0 = llm.position_ids %t, [%start] : tensor<1x?xi64> -> tensor<1x?xi64>
   %1 = llm.slice %qkv {axis = 2 : i64, start = 768 : i64} : tensor<1x?x2304xf32> -> tensor<1x?x768xf32>
   %2 = llm.slice %1 {axis = 1 : i64, start = -1 : i64} : tensor<1x?x768xf32> -> tensor<1x1x768xf32>
   %3 = llm.weight "wpe" at 4096 : tensor<128x768xf32>
   return %0, %2, %3 : tensor<1x?xi64>, tensor<1x1x768xf32>, tensor<128x768xf32>
+}
+
+// -----
+
+// Per-row positions: a batched decode step's rows at their own positions.
+// CHECK-LABEL: func.func @per_row_positions
+// CHECK: llm.position_ids %{{.*}}, [%[[P:.*]] : tensor<?xi64>] : tensor<?x1xi64> -> tensor<?x1xi64>
+// CHECK: llm.attention %{{.*}}, %{{.*}}, %{{.*}} cache %{{.*}}[%[[P]] : tensor<?xi64>] : !llm.kv_cache
+!kv = !llm.kv_cache<2 x 2 x 64 x 16, f32, #llm.kv_layout<paged, batch = 4, block = 16>>
+func.func @per_row_positions(%t: tensor<?x1xi64>, %p: tensor<?xi64>, %q: tensor<?x1x64xf32>,
+                             %k: tensor<?x1x32xf32>, %kv: !kv) -> (tensor<?x1xi64>, tensor<?x1x64xf32>) {
+  %0 = llm.position_ids %t, [%p : tensor<?xi64>] : tensor<?x1xi64> -> tensor<?x1xi64>
+  %1 = llm.attention %q, %k, %k cache %kv[%p : tensor<?xi64>] : !kv
+         {layer = 0 : i64, num_heads = 4 : i64, num_kv_heads = 2 : i64, causal}
+         : tensor<?x1x64xf32>, tensor<?x1x32xf32>, tensor<?x1x32xf32> -> tensor<?x1x64xf32>
+  return %0, %1 : tensor<?x1xi64>, tensor<?x1x64xf32>
 }
 
 // -----

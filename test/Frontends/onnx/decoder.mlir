@@ -10,7 +10,7 @@
 // CHECK-LABEL: func.func @forward(
 // CHECK-SAME:    %[[TOK:.*]]: tensor<1x?xi64>, %[[START:.*]]: index, %[[KV:.*]]: !llm.kv_cache<2 x 2 x 128 x 16, f32>) -> tensor<1x1x256xf32>
 // CHECK-NOT:   attention_mask
-// CHECK:       %[[POS:.*]] = llm.position_ids %[[TOK]], %[[START]]
+// CHECK:       %[[POS:.*]] = llm.position_ids %[[TOK]], [%[[START]]]
 // CHECK:       %[[EMB:.*]] = llm.weight "model.embed_tokens.weight"
 // CHECK:       llm.embed %[[EMB]], %[[TOK]]
 // CHECK:       %[[QKV:.*]] = llm.matmul

@@ -12,7 +12,7 @@
 // CHECK: llm.arch = "gpt2"
 // CHECK-SAME: llm.num_heads = 4 : i64, llm.num_kv_heads = 4 : i64
 // CHECK: func.func @forward(%[[TOK:.*]]: tensor<1x?xi64>, %[[START:.*]]: index, %[[KV:.*]]: !llm.kv_cache<2 x 4 x 64 x 4, f32>) -> tensor<1x1x40xf32>
-// CHECK: %[[POS:.*]] = llm.position_ids %[[TOK]], %[[START]]
+// CHECK: %[[POS:.*]] = llm.position_ids %[[TOK]], [%[[START]]]
 // PREFIXED: %[[WTE:.*]] = llm.weight "transformer.wte.weight" : tensor<40x16xf32>
 // BARE: %[[WTE:.*]] = llm.weight "wte.weight" : tensor<40x16xf32>
 // CHECK: %[[WPE:.*]] = llm.weight "{{(transformer\.)?}}wpe.weight" : tensor<64x16xf32>

@@ -14,7 +14,7 @@
 
 // CHECK: module attributes {llm.arch = "llama", llm.bos_token_id = 1 : i64, llm.eos_token_ids = [2, 3], llm.head_dim = 4 : i64, llm.hidden_size = 16 : i64, llm.intermediate_size = 32 : i64, llm.max_context = 128 : i64, llm.max_position_embeddings = 128 : i64, llm.num_heads = 4 : i64, llm.num_kv_heads = 2 : i64, llm.num_layers = 2 : i64, llm.tie_word_embeddings = false, llm.vocab_size = 32 : i64}
 // CHECK: func.func @forward(%[[TOK:.*]]: tensor<1x?xi64>, %[[START:.*]]: index, %[[KV:.*]]: !llm.kv_cache<2 x 2 x 128 x 4, f32>) -> tensor<1x1x32xf32>
-// CHECK: %[[POS:.*]] = llm.position_ids %[[TOK]], %[[START]] : tensor<1x?xi64> -> tensor<1x?xi64>
+// CHECK: %[[POS:.*]] = llm.position_ids %[[TOK]], [%[[START]]] : tensor<1x?xi64> -> tensor<1x?xi64>
 // CHECK: %[[EMB:.*]] = llm.weight "model.embed_tokens.weight" : tensor<32x16xf32>
 // CHECK: %[[H0:.*]] = llm.embed %[[EMB]], %[[TOK]] : tensor<32x16xf32>, tensor<1x?xi64> -> tensor<1x?x16xf32>
 // CHECK: %[[LN:.*]] = llm.weight "model.layers.0.input_layernorm.weight" : tensor<16xf32>
