@@ -6,7 +6,7 @@ set -euo pipefail
 APT_PACKAGES=(
   libmlir-22-dev mlir-22-tools llvm-22-dev llvm-22-tools clang-22 lld-22
   libomp-22-dev libclang-rt-22-dev ninja-build ccache cmake libgtest-dev
-  python3 python3-venv
+  python3 python3-venv python3-matplotlib
   libonnx-testdata
 )
 

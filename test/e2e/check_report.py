@@ -3,7 +3,7 @@
 
 Uses a small built-in validator for the subset of JSON Schema the schema uses
 (type, const, enum, required, properties, additionalProperties, oneOf,
-minimum, maximum, exclusiveMinimum), and the `jsonschema` package as well
+minimum, maximum, exclusiveMinimum, items), and the `jsonschema` package as well
 when it is installed. Then checks what the report must say about the run:
 
   check_report.py SCHEMA REPORT [--measured] [--min-compression X]
@@ -24,7 +24,7 @@ TYPES = {
 }
 KNOWN = {"$schema", "title", "description", "type", "const", "enum",
          "required", "properties", "additionalProperties", "oneOf", "minimum",
-         "maximum", "exclusiveMinimum"}
+         "maximum", "exclusiveMinimum", "items"}
 
 
 def validate(value, schema, path="$"):
@@ -54,6 +54,9 @@ def validate(value, schema, path="$"):
             details = [e for s in schema["oneOf"] for e in validate(value, s, path)]
             errors.append(f"{path}: matches {len(matches)} of the oneOf "
                           f"alternatives, expected 1: {details[:3]}")
+    if isinstance(value, list) and "items" in schema:
+        for i, item in enumerate(value):
+            errors += validate(item, schema["items"], f"{path}[{i}]")
     if isinstance(value, dict):
         for key in schema.get("required", []):
             if key not in value:
@@ -67,6 +70,29 @@ def validate(value, schema, path="$"):
     return errors
 
 
+def check_budget(report):
+    """Errors of the `budget` section of a budgeted, measured build."""
+    budget = report.get("budget")
+    if budget is None:
+        return ["no budget section"]
+    errors = []
+    if not budget["met"]:
+        errors.append("budget.met is false")
+    for c in budget["constraints"]:
+        value = c["measured"] if c["measured"] is not None else c["predicted"]
+        # Energy has no meter on CPU: it is judged on the prediction.
+        if c["measured"] is None and c["metric"] != "energy":
+            errors.append(f"budget term {c['term']}: not measured")
+        if value is None:
+            errors.append(f"budget term {c['term']}: no value")
+            continue
+        ok = value >= c["limit"] if c["metric"] == "tokens/s" else value <= c["limit"]
+        if ok != c["met"] or not ok:
+            errors.append(f"budget term {c['term']}: value {value} vs limit "
+                          f"{c['limit']}, met={c['met']}")
+    return errors
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("schema")
@@ -74,6 +100,10 @@ def main():
     parser.add_argument("--measured", action="store_true",
                         help="the report must hold measured figures")
     parser.add_argument("--min-compression", type=float, default=0.0)
+    parser.add_argument("--budget-met", action="store_true",
+                        help="the report must hold a budget section whose "
+                             "every constraint is met, measured where the "
+                             "build can measure it")
     args = parser.parse_args()
     schema = json.load(open(args.schema))
     report = json.load(open(args.report))
@@ -104,6 +134,8 @@ def main():
                 errors.append("measured is null after --measure")
             elif measured["decode_tokens_per_second"] <= 0 or measured["peak_rss_bytes"] <= 0:
                 errors.append("measured decode rate or peak RSS is not positive")
+    if not errors and args.budget_met:
+        errors += check_budget(report)
     for e in errors:
         print(f"{args.report}: {e}", file=sys.stderr)
     if errors:

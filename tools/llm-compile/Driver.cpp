@@ -147,24 +147,6 @@ llvm::Expected<ForwardSignature> readSignature(ModuleOp module) {
   return sig;
 }
 
-/// Resident memory of a running model besides its weights, arena and KV
-/// cache: code and libraries (llmrt, libc, libstdc++, the OpenMP runtime and
-/// its threads), heap, logits and the tokenizer (its section of the model
-/// file and its tables, which grow with the vocabulary). Fitted on the peak
-/// RSS of compiled models on the 2-core x86-64 reference VM: 4.6 MiB over
-/// weights + arena + KV for tiny-llama (vocabulary 256), 14.0 MiB for
-/// SmolLM2-135M (49152); see runtime/README.md. The fixed part has 256 KiB
-/// of margin over that fit: peaks vary by about 0.1 MiB between runs. A
-/// batched model (`batchRows` > 0) adds, per row, its logits and the
-/// candidate buffer of its sampler (12 bytes per vocabulary entry).
-int64_t runtimeOverheadBytes(int64_t vocab, int64_t batchRows) {
-  constexpr int64_t kFixedBytes = 4864 << 10;
-  constexpr int64_t kBytesPerVocabEntry = 200;
-  constexpr int64_t kBatchBytesPerVocabEntry = 12;
-  return kFixedBytes + kBytesPerVocabEntry * vocab +
-         kBatchBytesPerVocabEntry * batchRows * vocab;
-}
-
 std::string joinIds(ArrayRef<int64_t> ids) {
   std::string s;
   for (int64_t id : ids)
@@ -312,6 +294,24 @@ long peakRSSMegabytes() {
 
 } // namespace
 
+/// Resident memory of a running model besides its weights, arena and KV
+/// cache: code and libraries (llmrt, libc, libstdc++, the OpenMP runtime and
+/// its threads), heap, logits and the tokenizer (its section of the model
+/// file and its tables, which grow with the vocabulary). Fitted on the peak
+/// RSS of compiled models on the 2-core x86-64 reference VM: 4.6 MiB over
+/// weights + arena + KV for tiny-llama (vocabulary 256), 14.0 MiB for
+/// SmolLM2-135M (49152); see runtime/README.md. The fixed part has 256 KiB
+/// of margin over that fit: peaks vary by about 0.1 MiB between runs. A
+/// batched model (`batchRows` > 0) adds, per row, its logits and the
+/// candidate buffer of its sampler (12 bytes per vocabulary entry).
+int64_t frugal::runtimeOverheadBytes(int64_t vocab, int64_t batchRows) {
+  constexpr int64_t kFixedBytes = 4864 << 10;
+  constexpr int64_t kBytesPerVocabEntry = 200;
+  constexpr int64_t kBatchBytesPerVocabEntry = 12;
+  return kFixedBytes + kBytesPerVocabEntry * vocab +
+         kBatchBytesPerVocabEntry * batchRows * vocab;
+}
+
 llvm::Error frugal::compileModel(const CompileOptions &options) {
   auto start = std::chrono::steady_clock::now();
   DialectRegistry registry;
@@ -358,6 +358,23 @@ llvm::Error frugal::compileModel(const CompileOptions &options) {
   }
   std::optional<st::ModelConfig> &config = imported.config;
   std::optional<st::TokenizerData> &tokenizer = imported.tokenizer;
+  // A budgeted build chooses its optimization options on the imported IR.
+  llm::LLMOptimizationOptions optimization = options.optimization;
+  if (options.planOptimization && !fromMLIR) {
+    ImportedModelView view;
+    view.module = *module;
+    view.weights = imported.weights.get();
+    view.tokenizer = tokenizer ? &*tokenizer : nullptr;
+    view.bosId = !tokenizer || !tokenizer->addBos ? -1
+                 : tokenizer->bos >= 0           ? tokenizer->bos
+                 : config                        ? config->bosTokenId
+                                                 : -1;
+    view.name = imported.name;
+    auto planned = options.planOptimization(view);
+    if (!planned)
+      return planned.takeError();
+    optimization = std::move(*planned);
+  }
   std::vector<int64_t> calibrationTokens;
   if (calibrate) {
     if (!tokenizer)
@@ -377,7 +394,7 @@ llvm::Error frugal::compileModel(const CompileOptions &options) {
   WeightLayout layout;
   if (!fromMLIR) {
     PassManager optimize(&context);
-    llm::buildLLMOptimizationPipeline(optimize, options.optimization);
+    llm::buildLLMOptimizationPipeline(optimize, optimization);
     if (failed(optimize.run(*module)))
       return makeError("optimizing " + options.input + " failed");
     layout = assignWeightOffsets(*module);
@@ -496,9 +513,17 @@ llvm::Error frugal::compileModel(const CompileOptions &options) {
     if (options.report.measure)
       if (llvm::Error err = measureReport(*report, reportModel, options.report))
         return err;
+    if (options.reviewReport) {
+      auto keep = options.reviewReport(*report);
+      if (!keep)
+        return keep.takeError();
+      if (!*keep)
+        return llvm::Error::success();
+    }
     if (llvm::Error err = writeReport(*report, options.report.path))
       return err;
-    printReport(*report, llvm::outs());
+    if (options.report.print)
+      printReport(*report, llvm::outs());
   }
   return llvm::Error::success();
 }

@@ -10,17 +10,38 @@
 
 #include "tools/llm-compile/Report.h"
 
+#include "frontends/TensorSource.h"
+#include "frontends/safetensors/Tokenizer.h"
 #include "passes/Passes.h"
 
 #include "llvm/Support/Error.h"
+#include "llvm/Support/JSON.h"
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
 namespace frugal {
 
 enum class EmitKind { Executable, Object, LLVMIR, MLIR };
+
+/// The imported model, as a planner of the optimization options sees it.
+struct ImportedModelView {
+  /// The imported llm IR (before llm-optimize); planners work on clones.
+  mlir::ModuleOp module;
+  const TensorSource *weights = nullptr;
+  /// Null when the model has none.
+  const frugal::safetensors::TokenizerData *tokenizer = nullptr;
+  /// The BOS id to prepend to calibration text (-1: none).
+  int64_t bosId = -1;
+  std::string name;
+};
+
+/// Resident bytes of a running model besides weights, activations and KV
+/// cache, for a vocabulary of `vocab` entries and a batched decode step of
+/// `batchRows` rows (added to predicted peaks).
+int64_t runtimeOverheadBytes(int64_t vocab, int64_t batchRows = 0);
 
 struct CompileOptions {
   /// A model directory (config.json + safetensors), a .safetensors file, or
@@ -48,6 +69,13 @@ struct CompileOptions {
   ReportOptions report;
   /// Print progress lines to stderr.
   bool progress = true;
+  /// Budgeted builds (Budget.h): replaces `optimization` after the import.
+  std::function<llvm::Expected<mlir::llm::LLMOptimizationOptions>(
+      const ImportedModelView &)>
+      planOptimization;
+  /// Sees the finished report (after --measure) before it is written;
+  /// returning false drops it (neither written nor printed).
+  std::function<llvm::Expected<bool>(llvm::json::Object &)> reviewReport;
 };
 
 /// Runs the whole compilation; the error names the failing step.

@@ -6,6 +6,7 @@
 
 #include "tools/llm-compile/Report.h"
 
+#include "tools/llm-compile/Budget.h"
 #include "passes/CostModel/CostModel.h"
 
 #include "dialects/LLM/IR/LLMDialect.h"
@@ -436,4 +437,5 @@ void frugal::printReport(const json::Object &report, llvm::raw_ostream &os) {
                       num(*fidelity, "top1_agreement")));
   else
     row("fidelity", "not measured (--reference)");
+  printBudget(report, os);
 }

@@ -41,6 +41,8 @@ struct ReportOptions {
   std::string reference;
   std::string fidelityText = "/usr/share/common-licenses/GPL-3";
   int64_t fidelityTokens = 256;
+  /// Print the report's table to stdout once it is written.
+  bool print = true;
 };
 
 /// What the report says about the model besides its IR.

@@ -4,7 +4,9 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "tools/llm-compile/Budget.h"
 #include "tools/llm-compile/Driver.h"
+#include "tools/llm-compile/Pareto.h"
 
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/InitLLVM.h"
@@ -126,6 +128,35 @@ static cl::opt<int64_t> fidelityTokens(
     "fidelity-tokens", cl::desc("Tokens of --fidelity-text scored (default "
                                 "256)"),
     cl::init(256));
+static cl::opt<std::string> paretoDir(
+    "pareto", cl::desc("Compile and measure a sweep of configurations into "
+                       "DIR (one folder each), write DIR/pareto.json and a "
+                       "plot of the energy and speed frontiers against the "
+                       "perplexity delta, keep only the frontier's builds"),
+    cl::value_desc("DIR"), cl::init(""));
+static cl::list<std::string> paretoConfigs(
+    "pareto-configs",
+    cl::desc("Configurations of --pareto, comma-separated: <f32|int8|int4>"
+             "[-sym|-asym][-g<N>][-gptq][-kv8|-kv16] (default: f32,int8-g32,"
+             "int4-sym-g32,int4-asym-g32,int4-sym-g128,int8-g32-kv8,"
+             "int4-sym-g32-kv8,int4-asym-g32-kv8; f32 is always built as "
+             "the reference)"),
+    cl::CommaSeparated);
+static cl::opt<int> paretoRuns(
+    "pareto-runs", cl::desc("--bench runs per --pareto build; the fastest "
+                            "decode is kept (default 3)"),
+    cl::init(3));
+static cl::opt<std::string> budget(
+    "budget",
+    cl::desc("Choose per-layer weight storage and the KV-cache type to meet "
+             "constraints, e.g. \"memory<=120MB,ppl<=+3%\" (memory, ppl, "
+             "latency, energy, tokens/s; docs/Budget.md)"),
+    cl::init(""));
+static cl::opt<std::string> objective(
+    "objective", cl::desc("What --budget minimizes: energy (default), "
+                          "latency, memory, or ppl (the best quality that "
+                          "fits)"),
+    cl::init("energy"));
 static cl::opt<bool> quiet("q", cl::desc("No progress output"));
 
 int main(int argc, char **argv) {
@@ -207,6 +238,52 @@ int main(int argc, char **argv) {
     return 1;
   }
   options.optimization.maxTokensPerCall = maxTokensPerCall;
+  if (!paretoDir.empty()) {
+    if (!reportPath.empty() || !reference.empty() || !budget.empty() ||
+        emit != frugal::EmitKind::Executable || embedWeights) {
+      WithColor::error(errs(), "llm-compile")
+          << "--pareto writes and measures its own builds and reports: "
+             "drop --report, --reference, --budget, --emit and "
+             "--embed-weights\n";
+      return 1;
+    }
+    frugal::ParetoOptions pareto;
+    pareto.dir = paretoDir;
+    pareto.configs.assign(paretoConfigs.begin(), paretoConfigs.end());
+    if (paretoRuns < 1) {
+      WithColor::error(errs(), "llm-compile")
+          << "--pareto-runs must be at least 1\n";
+      return 1;
+    }
+    pareto.benchRuns = paretoRuns;
+    if (Error err = frugal::runParetoSweep(options, pareto)) {
+      WithColor::error(errs(), "llm-compile") << toString(std::move(err)) << "\n";
+      return 1;
+    }
+    return 0;
+  }
+  if (!budget.empty()) {
+    if (quantize != "f32" || kvDtype != "f32") {
+      WithColor::error(errs(), "llm-compile")
+          << "--budget chooses the weight and KV-cache storage: drop "
+             "--quantize and --kv-dtype\n";
+      return 1;
+    }
+    auto parsed = frugal::parseBudget(budget);
+    auto goal = frugal::parseBudgetObjective(objective);
+    if (!parsed || !goal) {
+      Error err = joinErrors(parsed.takeError(), goal.takeError());
+      WithColor::error(errs(), "llm-compile") << toString(std::move(err))
+                                              << "\n";
+      return 1;
+    }
+    if (Error err = frugal::compileWithBudget(options, *parsed, *goal)) {
+      WithColor::error(errs(), "llm-compile") << toString(std::move(err))
+                                              << "\n";
+      return 1;
+    }
+    return 0;
+  }
   if (Error err = frugal::compileModel(options)) {
     WithColor::error(errs(), "llm-compile") << toString(std::move(err)) << "\n";
     return 1;
