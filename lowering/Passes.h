@@ -33,7 +33,7 @@ namespace llm {
 struct CPUPipelineOptions {
   /// f32 lanes per vector register (16 for AVX-512, 8 for AVX2).
   int64_t vectorWidth = 16;
-  /// Decode kernel of 8- and 4-bit quantized matmuls (vnni or
+  /// Kernel of 8- and 4-bit quantized matmuls (every row count) (vnni or
   /// fma); vnni falls back to fma on hosts without AVX-512 VNNI.
   std::string quantKernel = "vnni";
   /// Lower scf.parallel loops to OpenMP.

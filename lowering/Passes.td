@@ -32,7 +32,7 @@ def ConvertLLMToKernels : Pass<"convert-llm-to-kernels", "::mlir::ModuleOp"> {
     Option<"vectorWidth", "vector-width", "int64_t", /*default=*/"16",
            "f32 lanes per vector register used by the kernels">,
     Option<"quantKernel", "quant-kernel", "std::string", /*default=*/"\"vnni\"",
-           "Decode kernel of 8- and 4-bit quantized matmuls: vnni (int8 "
+           "Kernel of 8- and 4-bit quantized matmuls (every row count): vnni (int8 "
            "activations, AVX-512 VNNI dot products) or fma (codes converted "
            "to f32)">
   ];

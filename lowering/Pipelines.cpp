@@ -56,7 +56,7 @@ struct CPUPipelineCLOptions
                               llvm::cl::init(16)};
   Option<std::string> quantKernel{
       *this, "quant-kernel",
-      llvm::cl::desc("Decode kernel of 8- and 4-bit quantized matmuls "
+      llvm::cl::desc("Kernel of 8- and 4-bit quantized matmuls (every row count) "
                      "(vnni or fma)"),
       llvm::cl::init("vnni")};
   Option<bool> openmp{*this, "openmp",

@@ -8,13 +8,18 @@
 // NB weight rows, accumulated in RB*NB vector registers along K, so every
 // weight vector loaded from memory serves RB tokens and every activation
 // vector serves NB outputs. Blocks of output channels are distributed over
-// threads with scf.parallel.
+// threads with scf.parallel. Quantized weights take the AVX-512 VNNI kernel
+// (int8 activations, i32 dot products) for every number of rows where the
+// shape allows, else an f32 dequantizing one; either way a row's outputs do
+// not depend on the other rows of the call.
 //
 //===----------------------------------------------------------------------===//
 
 #include "lowering/LLMToKernels/KernelBuilder.h"
 
 #include "dialects/LLM/IR/LLMQuant.h"
+
+#include <algorithm>
 
 using namespace mlir;
 using namespace mlir::llm;
@@ -248,45 +253,68 @@ Value loadCodes(OpBuilder &b, Location loc, Value codes, Value n, Value k,
   return arith::UIToFPOp::create(b, loc, f32x16, q);
 }
 
-/// Whether the VNNI decode kernel applies: 8- or 4-bit codes of either
+/// Whether the VNNI kernel applies: 8- or 4-bit codes of either
 /// scheme, K a multiple of 64 (one vpdpbusd covers 64 codes), and groups of
 /// a multiple of 32, or 16 for 8-bit codes, so that each of the 16 i32 lanes
 /// (4 codes) stays inside one group. 4-bit codes are unpacked per 32.
+/// K = 64 keeps the f32 kernel: its one-step K loops fold away, leaving the
+/// intrinsic calls directly in the parallel bodies, which the OpenMP
+/// lowering then keeps in alloca scopes that cannot hold control flow.
+/// The choice depends on the shape only, never on the number of rows.
 bool useVnniKernel(QuantAttr quant, const QuantLayout &layout, int64_t k,
                    const KernelOptions &options) {
   unsigned bits = quant.getBits();
   return options.quantKernel == "vnni" && (bits == 8 || bits == 4) &&
          (layout.group % 32 == 0 || (bits == 8 && layout.group == 16)) &&
-         k % 64 == 0;
+         k % 64 == 0 && k >= 128;
 }
 
-/// Weight rows per VNNI iteration: their 16 accumulators are reduced
-/// together (a 16x16 transpose-add) into one vector of 16 outputs.
+/// Weight rows per VNNI block: their 16 accumulators are reduced together
+/// (a 16x16 transpose-add) into one vector of 16 outputs.
 constexpr int64_t kVnniRowBlock = 16;
+/// Several activation rows: a micro-kernel takes kVnniActRows rows times
+/// kVnniSubBlock weight rows per K loop (16 f32 accumulators), so each
+/// weight vector loaded and unpacked serves 4 rows and each activation
+/// vector 4 weight rows; a 16-row block takes 4 such loops.
+constexpr int64_t kVnniActRows = 4;
+constexpr int64_t kVnniSubBlock = 4;
+/// Upper bound on the stack bytes of the quantized activations (about
+/// 3 bytes per element): rows are quantized in chunks of at most 64.
+constexpr int64_t kVnniScratchBytes = 256 * 1024;
 
-/// Decode (one activation row `r`) with AVX-512 VNNI. The row is quantized
-/// once per call, per weight group, to int8 codes qa with scale
-/// max|x| / 127; each weight row's codes as u8 are multiplied with qa by
-/// vpdpbusd into 16 i32 lanes of 4 codes each. Symmetric codes carry an
-/// offset (8-bit: +128, by xor 0x80; 4-bit: the stored +8) that adds
-/// offset * (sum of the lane's 4 qa), precomputed per call and subtracted
-/// by starting each dot product from its negation; asymmetric codes are
-/// unsigned already. The i32 lanes are converted to f32 and scaled by
-/// (weight scale * activation scale) of their group. Asymmetric weights add
+/// C[R, N] = A[R, K] * dequant(W)^T with AVX-512 VNNI, for any number of
+/// activation rows. Each row is quantized once per call, per weight group,
+/// to int8 codes qa with scale max|x| / 127; each weight row's codes as u8
+/// are multiplied with qa by vpdpbusd into 16 i32 lanes of 4 codes each.
+/// Symmetric codes carry an offset (8-bit: +128, by xor 0x80; 4-bit: the
+/// stored +8) that adds offset * (sum of the lane's 4 qa), precomputed per
+/// row and subtracted by starting each dot product from its negation;
+/// asymmetric codes are unsigned already. The i32 lanes of every 64-code
+/// step are converted to f32 and scaled by (weight scale * activation
+/// scale) of their group into an f32 accumulator. Asymmetric weights add
 /// min * sum(x) per group with the exact f32 sums of the activation groups,
-/// computed once per call: after the K loop, each row's mins (one f16 per
-/// group, contiguous) times those sums, 16 groups per FMA, join the row's
+/// computed once per row: after the K loop, each weight row's mins (one f16
+/// per group, contiguous) times those sums, 16 groups per FMA, join the
 /// accumulator before its horizontal sum.
+///
+/// Every output (row r, weight row j) goes through the same operations in
+/// the same order whatever the number of rows and wherever r falls in the
+/// blocking: its own quantized row, one f32 accumulator along K, the same
+/// min terms, and the reduction of its weight block (the 16x16
+/// transpose-add for full blocks, one horizontal sum for the last N % 16
+/// weight rows). So a row computed in a batch is bitwise identical to the
+/// same row computed alone (batched decode relies on it); only which rows
+/// share the weight loads changes.
 ///
 /// 4-bit: 32 bytes hold 64 codes, element 2j in the low nibble of byte j.
 /// Unpacked as [low nibbles of bytes 0-15, high nibbles of bytes 0-15, the
 /// same for bytes 16-31], every 32 elements keep their own 8 lanes; qa is
 /// stored in that order (per 32 elements: the even ones, then the odd ones).
 ///
-/// Each K step also prefetches the same bytes of the next block's 16 rows,
-/// so that the block's codes arrive ahead of the loads (16 strided row
-/// streams defeat the hardware prefetcher).
-void buildVnniDecode(OpBuilder &b, Location loc, Value a, Value r, Value c,
+/// Each K step also prefetches the same bytes of the next block's rows, so
+/// that the block's codes arrive ahead of the loads (16 strided row streams
+/// defeat the hardware prefetcher).
+void buildVnniMatmul(OpBuilder &b, Location loc, Value a, Value rows, Value c,
                      Value codes, Value scales, Value mins,
                      const QuantLayout &layout, int64_t n, int64_t k,
                      unsigned bits) {
@@ -298,22 +326,21 @@ void buildVnniDecode(OpBuilder &b, Location loc, Value a, Value r, Value c,
   auto f32x16 = VectorType::get({16}, b.getF32Type());
   auto i8x16 = VectorType::get({16}, b.getI8Type());
   auto f32x4 = VectorType::get({4}, b.getF32Type());
-  Value qa = memref::AllocaOp::create(b, loc, MemRefType::get({k}, b.getI8Type()));
-  Value negCorr = offset != 0 ? memref::AllocaOp::create(
-                                  b, loc,
-                                  MemRefType::get({chunks * 16}, b.getI32Type()))
-                                  .getResult()
-                            : Value();
+  // Rows quantized per chunk: the scratch below holds chunkRows rows.
+  int64_t chunkRows = std::clamp<int64_t>(
+      kVnniScratchBytes / (3 * k) / kVnniActRows * kVnniActRows, kVnniActRows,
+      64);
+  auto scratch = [&](int64_t cols, Type type) -> Value {
+    return memref::AllocaOp::create(b, loc,
+                                    MemRefType::get({chunkRows, cols}, type));
+  };
+  Value qa = scratch(k, b.getI8Type());
+  Value negCorr = offset != 0 ? scratch(chunks * 16, b.getI32Type()) : Value();
   // Activation scale per lane of 4 codes.
-  Value aScale = memref::AllocaOp::create(
-      b, loc, MemRefType::get({k / 4}, b.getF32Type()));
+  Value aScale = scratch(k / 4, b.getF32Type());
   // Asymmetric: the activation sum of each group.
   int64_t groups = layout.groupsPerRow;
-  Value groupSums =
-      asymmetric ? memref::AllocaOp::create(
-                       b, loc, MemRefType::get({groups}, b.getF32Type()))
-                       .getResult()
-                 : Value();
+  Value groupSums = asymmetric ? scratch(groups, b.getF32Type()) : Value();
   auto i8Splat = [&](OpBuilder &ob, Location l, int v) -> Value {
     return arith::ConstantOp::create(
         ob, l, DenseElementsAttr::get(i8x64, ob.getI8IntegerAttr(v)));
@@ -325,97 +352,112 @@ void buildVnniDecode(OpBuilder &b, Location loc, Value a, Value r, Value c,
         .getResult(0);
   };
 
-  // Quantize the activation row, one group at a time.
-  forLoop(b, loc, cIdx(b, loc, 0), cIdx(b, loc, layout.groupsPerRow), 1,
-          [&](OpBuilder &gb, Location l, Value gi) {
-            Value base = arith::MulIOp::create(gb, l, gi, cIdx(gb, l, group));
-            SmallVector<Value> xs, ks;
-            Value zeros = vector::BroadcastOp::create(gb, l, f32x16, cF32(gb, l, 0.0f));
-            Value amax = zeros, xsum = zeros;
-            for (int64_t ch = 0; ch < group / 16; ++ch) {
-              ks.push_back(arith::AddIOp::create(gb, l, base, cIdx(gb, l, ch * 16)));
-              xs.push_back(loadVec(gb, l, 16, a, {r, ks.back()}));
-              amax = arith::MaximumFOp::create(gb, l, amax,
-                                               math::AbsFOp::create(gb, l, xs.back()));
-              if (asymmetric)
-                xsum = arith::AddFOp::create(gb, l, xsum, xs.back());
-            }
-            if (asymmetric)
-              memref::StoreOp::create(
-                  gb, l,
-                  vector::ReductionOp::create(gb, l, vector::CombiningKind::ADD,
-                                              xsum),
-                  groupSums, ValueRange{gi});
-            Value m = vector::ReductionOp::create(gb, l, vector::CombiningKind::MAXIMUMF,
-                                                  amax);
-            Value scale = arith::DivFOp::create(gb, l, m, cF32(gb, l, 127.0f));
-            Value positive = arith::CmpFOp::create(gb, l, arith::CmpFPredicate::OGT,
-                                                   m, cF32(gb, l, 0.0f));
-            Value inv = arith::SelectOp::create(
-                gb, l, positive,
-                arith::DivFOp::create(gb, l, cF32(gb, l, 127.0f), m),
-                cF32(gb, l, 0.0f));
-            Value invV = vector::BroadcastOp::create(gb, l, f32x16, inv);
-            Value scaleV = vector::BroadcastOp::create(gb, l, f32x4, scale);
-            SmallVector<Value> qs;
-            for (int64_t ch = 0; ch < group / 16; ++ch) {
-              Value y = math::RoundEvenOp::create(
-                  gb, l, arith::MulFOp::create(gb, l, xs[ch], invV));
-              qs.push_back(arith::TruncIOp::create(
-                  gb, l, i8x16,
-                  arith::FPToSIOp::create(gb, l, i32x16, y)));
-              if (bits == 8)
-                vector::StoreOp::create(gb, l, qs[ch], qa, ValueRange{ks[ch]});
-              else if (ch % 2 == 1) {
-                SmallVector<int64_t> evenOdd;
-                for (int64_t i = 0; i < 32; ++i)
-                  evenOdd.push_back(i < 16 ? 2 * i : 2 * (i - 16) + 1);
-                Value q = vector::ShuffleOp::create(gb, l, qs[ch - 1], qs[ch],
-                                                    evenOdd);
-                vector::StoreOp::create(gb, l, q, qa, ValueRange{ks[ch - 1]});
+  // Quantizes activation row `r` into scratch row `slot`, one group at a
+  // time.
+  auto quantizeRow = [&](OpBuilder &qb, Location ql, Value r, Value slot) {
+    forLoop(qb, ql, cIdx(qb, ql, 0), cIdx(qb, ql, groups), 1,
+            [&](OpBuilder &gb, Location l, Value gi) {
+              Value base = arith::MulIOp::create(gb, l, gi, cIdx(gb, l, group));
+              SmallVector<Value> xs, ks;
+              Value zeros =
+                  vector::BroadcastOp::create(gb, l, f32x16, cF32(gb, l, 0.0f));
+              Value amax = zeros, xsum = zeros;
+              for (int64_t ch = 0; ch < group / 16; ++ch) {
+                ks.push_back(
+                    arith::AddIOp::create(gb, l, base, cIdx(gb, l, ch * 16)));
+                xs.push_back(loadVec(gb, l, 16, a, {r, ks.back()}));
+                amax = arith::MaximumFOp::create(
+                    gb, l, amax, math::AbsFOp::create(gb, l, xs.back()));
+                if (asymmetric)
+                  xsum = arith::AddFOp::create(gb, l, xsum, xs.back());
               }
-              Value lane = arith::DivUIOp::create(gb, l, ks[ch], cIdx(gb, l, 4));
-              vector::StoreOp::create(gb, l, scaleV, aScale, ValueRange{lane});
-            }
-          });
-  // -offset * (sum of each lane's 4 codes).
-  auto correction = [&](OpBuilder &cb, Location l, Value ci) {
-    Value k0 = arith::MulIOp::create(cb, l, ci, cIdx(cb, l, 64));
-    Value q = vector::LoadOp::create(cb, l, i8x64, qa, ValueRange{k0});
-    Value zero = arith::ConstantOp::create(
-        cb, l, DenseElementsAttr::get(i32x16, cb.getI32IntegerAttr(0)));
-    Value corr = dot(cb, l, zero, i8Splat(cb, l, offset), q);
-    Value lane = arith::MulIOp::create(cb, l, ci, cIdx(cb, l, 16));
-    vector::StoreOp::create(cb, l, arith::SubIOp::create(cb, l, zero, corr),
-                            negCorr, ValueRange{lane});
+              if (asymmetric)
+                memref::StoreOp::create(
+                    gb, l,
+                    vector::ReductionOp::create(
+                        gb, l, vector::CombiningKind::ADD, xsum),
+                    groupSums, ValueRange{slot, gi});
+              Value m = vector::ReductionOp::create(
+                  gb, l, vector::CombiningKind::MAXIMUMF, amax);
+              Value scale = arith::DivFOp::create(gb, l, m, cF32(gb, l, 127.0f));
+              Value positive = arith::CmpFOp::create(
+                  gb, l, arith::CmpFPredicate::OGT, m, cF32(gb, l, 0.0f));
+              Value inv = arith::SelectOp::create(
+                  gb, l, positive,
+                  arith::DivFOp::create(gb, l, cF32(gb, l, 127.0f), m),
+                  cF32(gb, l, 0.0f));
+              Value invV = vector::BroadcastOp::create(gb, l, f32x16, inv);
+              Value scaleV = vector::BroadcastOp::create(gb, l, f32x4, scale);
+              SmallVector<Value> qs;
+              for (int64_t ch = 0; ch < group / 16; ++ch) {
+                Value y = math::RoundEvenOp::create(
+                    gb, l, arith::MulFOp::create(gb, l, xs[ch], invV));
+                qs.push_back(arith::TruncIOp::create(
+                    gb, l, i8x16, arith::FPToSIOp::create(gb, l, i32x16, y)));
+                if (bits == 8)
+                  vector::StoreOp::create(gb, l, qs[ch], qa,
+                                          ValueRange{slot, ks[ch]});
+                else if (ch % 2 == 1) {
+                  SmallVector<int64_t> evenOdd;
+                  for (int64_t i = 0; i < 32; ++i)
+                    evenOdd.push_back(i < 16 ? 2 * i : 2 * (i - 16) + 1);
+                  Value q = vector::ShuffleOp::create(gb, l, qs[ch - 1], qs[ch],
+                                                      evenOdd);
+                  vector::StoreOp::create(gb, l, q, qa,
+                                          ValueRange{slot, ks[ch - 1]});
+                }
+                Value lane = arith::DivUIOp::create(gb, l, ks[ch], cIdx(gb, l, 4));
+                vector::StoreOp::create(gb, l, scaleV, aScale,
+                                        ValueRange{slot, lane});
+              }
+            });
+    // -offset * (sum of each lane's 4 codes).
+    if (offset != 0)
+      forLoop(qb, ql, cIdx(qb, ql, 0), cIdx(qb, ql, chunks), 1,
+              [&](OpBuilder &cb, Location l, Value ci) {
+                Value k0 = arith::MulIOp::create(cb, l, ci, cIdx(cb, l, 64));
+                Value q = vector::LoadOp::create(cb, l, i8x64, qa,
+                                                 ValueRange{slot, k0});
+                Value zero = arith::ConstantOp::create(
+                    cb, l, DenseElementsAttr::get(i32x16, cb.getI32IntegerAttr(0)));
+                Value corr = dot(cb, l, zero, i8Splat(cb, l, offset), q);
+                Value lane = arith::MulIOp::create(cb, l, ci, cIdx(cb, l, 16));
+                vector::StoreOp::create(cb, l,
+                                        arith::SubIOp::create(cb, l, zero, corr),
+                                        negCorr, ValueRange{slot, lane});
+              });
   };
-  if (offset != 0)
-    forLoop(b, loc, cIdx(b, loc, 0), cIdx(b, loc, chunks), 1, correction);
 
-  auto micro = [&](OpBuilder &ob, Location l, Value n0, int64_t nb) {
-    SmallVector<Value> cols;
-    for (int64_t j = 0; j < nb; ++j)
-      cols.push_back(j == 0 ? n0
-                            : arith::AddIOp::create(ob, l, n0, cIdx(ob, l, j))
-                                  .getResult());
+  // The K loop of `rb` quantized rows (scratch rows `slots`) times weight
+  // rows `cols`: one f32 accumulator per pair, index i * cols.size() + j.
+  // With `prefetch`, the same bytes of the rows kVnniRowBlock further are
+  // prefetched.
+  auto kLoop = [&](OpBuilder &ob, Location l, ArrayRef<Value> slots,
+                   ArrayRef<Value> cols, bool prefetch) -> SmallVector<Value> {
+    int64_t rb = slots.size(), nb = cols.size();
     Value zero = vector::BroadcastOp::create(ob, l, f32x16, cF32(ob, l, 0.0f));
-    SmallVector<Value> inits(nb, zero);
+    SmallVector<Value> inits(rb * nb, zero);
     auto loop = scf::ForOp::create(
         ob, l, cIdx(ob, l, 0), cIdx(ob, l, chunks), cIdx(ob, l, 1), inits,
         [&](OpBuilder &lb, Location ll, Value ci, ValueRange accs) {
           Value k0 = arith::MulIOp::create(lb, ll, ci, cIdx(lb, ll, 64));
           Value lane = arith::MulIOp::create(lb, ll, ci, cIdx(lb, ll, 16));
-          Value q = vector::LoadOp::create(lb, ll, i8x64, qa, ValueRange{k0});
-          Value nc = offset != 0
-                         ? vector::LoadOp::create(lb, ll, i32x16, negCorr,
-                                                  ValueRange{lane})
-                               .getResult()
-                         : arith::ConstantOp::create(
-                               lb, ll,
-                               DenseElementsAttr::get(i32x16,
-                                                      lb.getI32IntegerAttr(0)))
-                               .getResult();
-          Value as = vector::LoadOp::create(lb, ll, f32x16, aScale, ValueRange{lane});
+          SmallVector<Value> qs, ncs, ass;
+          for (Value slot : slots) {
+            qs.push_back(
+                vector::LoadOp::create(lb, ll, i8x64, qa, ValueRange{slot, k0}));
+            ncs.push_back(
+                offset != 0
+                    ? vector::LoadOp::create(lb, ll, i32x16, negCorr,
+                                             ValueRange{slot, lane})
+                          .getResult()
+                    : arith::ConstantOp::create(
+                          lb, ll,
+                          DenseElementsAttr::get(i32x16, lb.getI32IntegerAttr(0)))
+                          .getResult());
+            ass.push_back(vector::LoadOp::create(lb, ll, f32x16, aScale,
+                                                 ValueRange{slot, lane}));
+          }
           Value flip = i8Splat(lb, ll, 0x80);
           Value byte0 = arith::DivUIOp::create(lb, ll, k0, cIdx(lb, ll, 2));
           auto i8x32 = VectorType::get({32}, lb.getI8Type());
@@ -450,123 +492,209 @@ void buildVnniDecode(OpBuilder &b, Location loc, Value a, Value r, Value c,
               mask[i] = i / (16 / perChunk);
             return vector::ShuffleOp::create(lb, ll, f, f, mask);
           };
-          SmallVector<Value> next;
-          // The 16 rows are 16 strided streams, too many for the hardware
+          // The rows are strided streams, too many for the hardware
           // prefetcher: fetch the same bytes of the next block's rows (the
           // block's codes are contiguous) one block ahead. Past the last
           // block this touches the scales, or nothing: a prefetch never
           // faults.
-          if (nb == kVnniRowBlock) {
+          if (prefetch) {
             Value col = bits == 8 ? k0 : byte0;
-            for (int64_t j = 0; j < nb; ++j) {
-              Value row = arith::AddIOp::create(lb, ll, cols[j],
+            for (Value col0 : cols) {
+              Value row = arith::AddIOp::create(lb, ll, col0,
                                                 cIdx(lb, ll, kVnniRowBlock));
               memref::PrefetchOp::create(lb, ll, codes, ValueRange{row, col},
                                          /*isWrite=*/false, /*localityHint=*/3,
                                          /*isDataCache=*/true);
             }
           }
-          for (int64_t j = 0; j < nb; ++j) {
+          SmallVector<Value> us, ws;
+          for (Value col : cols) {
             Value u;
             if (bits == 8) {
               u = vector::LoadOp::create(lb, ll, i8x64, codes,
-                                         ValueRange{cols[j], k0});
+                                         ValueRange{col, k0});
               if (!asymmetric)
                 u = arith::XOrIOp::create(lb, ll, u, flip);
             } else {
               Value w = vector::LoadOp::create(lb, ll, i8x32, codes,
-                                               ValueRange{cols[j], byte0});
+                                               ValueRange{col, byte0});
               Value lo = arith::AndIOp::create(lb, ll, w, lowMask);
               Value hi = arith::ShRUIOp::create(lb, ll, w, four);
               u = vector::ShuffleOp::create(lb, ll, lo, hi, nibbleOrder);
             }
-            Value d = arith::SIToFPOp::create(lb, ll, f32x16, dot(lb, ll, nc, u, q));
-            Value s = arith::MulFOp::create(lb, ll, spread(scales, cols[j]), as);
-            next.push_back(vector::FMAOp::create(lb, ll, d, s, accs[j]));
+            us.push_back(u);
+            ws.push_back(spread(scales, col));
           }
+          SmallVector<Value> next;
+          for (int64_t i = 0; i < rb; ++i)
+            for (int64_t j = 0; j < nb; ++j) {
+              Value d = arith::SIToFPOp::create(lb, ll, f32x16,
+                                                dot(lb, ll, ncs[i], us[j], qs[i]));
+              Value s = arith::MulFOp::create(lb, ll, ws[j], ass[i]);
+              next.push_back(
+                  vector::FMAOp::create(lb, ll, d, s, accs[i * nb + j]));
+            }
           scf::YieldOp::create(lb, ll, next);
         });
-    SmallVector<Value> results(loop.getResults().begin(), loop.getResults().end());
-    if (asymmetric) {
-      // + sum over groups of min * (activation sum): 16 groups at a time,
-      // then the remaining ones in the low lanes.
-      auto minTerm = [&](Value acc, Value col, int64_t g0,
-                         int64_t width) -> Value {
-        Value h = vector::LoadOp::create(
-            ob, l, VectorType::get({width}, ob.getF16Type()), mins,
-            ValueRange{col, cIdx(ob, l, g0)});
-        auto fType = VectorType::get({width}, ob.getF32Type());
-        Value m = arith::ExtFOp::create(ob, l, fType, h);
-        Value xs = vector::LoadOp::create(ob, l, fType, groupSums,
-                                          ValueRange{cIdx(ob, l, g0)});
-        if (width == 16)
-          return vector::FMAOp::create(ob, l, m, xs, acc).getResult();
-        Value p = vector::InsertStridedSliceOp::create(
-            ob, l, arith::MulFOp::create(ob, l, m, xs),
-            vector::BroadcastOp::create(ob, l, f32x16, cF32(ob, l, 0.0f)),
-            ArrayRef<int64_t>{0}, ArrayRef<int64_t>{1});
-        return arith::AddFOp::create(ob, l, acc, p).getResult();
-      };
-      for (int64_t j = 0; j < nb; ++j) {
-        int64_t g0 = 0;
-        for (; g0 + 16 <= groups; g0 += 16)
-          results[j] = minTerm(results[j], cols[j], g0, 16);
-        if (g0 < groups)
-          results[j] = minTerm(results[j], cols[j], g0, groups - g0);
-      }
+    return SmallVector<Value>(loop.getResults().begin(), loop.getResults().end());
+  };
+
+  // + sum over groups of min * (activation sum) of scratch row `slot`: 16
+  // groups at a time, then the remaining ones in the low lanes.
+  auto addMinTerms = [&](OpBuilder &ob, Location l, Value acc, Value col,
+                         Value slot) -> Value {
+    auto minTerm = [&](Value acc, int64_t g0, int64_t width) -> Value {
+      Value h = vector::LoadOp::create(
+          ob, l, VectorType::get({width}, ob.getF16Type()), mins,
+          ValueRange{col, cIdx(ob, l, g0)});
+      auto fType = VectorType::get({width}, ob.getF32Type());
+      Value m = arith::ExtFOp::create(ob, l, fType, h);
+      Value xs = vector::LoadOp::create(ob, l, fType, groupSums,
+                                        ValueRange{slot, cIdx(ob, l, g0)});
+      if (width == 16)
+        return vector::FMAOp::create(ob, l, m, xs, acc).getResult();
+      Value p = vector::InsertStridedSliceOp::create(
+          ob, l, arith::MulFOp::create(ob, l, m, xs),
+          vector::BroadcastOp::create(ob, l, f32x16, cF32(ob, l, 0.0f)),
+          ArrayRef<int64_t>{0}, ArrayRef<int64_t>{1});
+      return arith::AddFOp::create(ob, l, acc, p).getResult();
+    };
+    int64_t g0 = 0;
+    for (; g0 + 16 <= groups; g0 += 16)
+      acc = minTerm(acc, g0, 16);
+    if (g0 < groups)
+      acc = minTerm(acc, g0, groups - g0);
+    return acc;
+  };
+
+  // Rows `r0 + slot0 + i` (scratch rows slot0 + i, i < rb) times weight rows
+  // n0 .. n0 + nb (nb is kVnniRowBlock or 1).
+  auto micro = [&](OpBuilder &ob, Location l, Value r0, Value slot0, int64_t rb,
+                   Value n0, int64_t nb) {
+    auto plus = [&](Value base, int64_t i) -> Value {
+      return i == 0 ? base
+                    : arith::AddIOp::create(ob, l, base, cIdx(ob, l, i))
+                          .getResult();
+    };
+    SmallVector<Value> slots, cols;
+    for (int64_t i = 0; i < rb; ++i)
+      slots.push_back(plus(slot0, i));
+    for (int64_t j = 0; j < nb; ++j)
+      cols.push_back(plus(n0, j));
+    // One row keeps all nb accumulators in one K loop; several rows split
+    // the block into K loops of kVnniSubBlock weight rows.
+    int64_t sub = rb == 1 ? nb : std::min(nb, kVnniSubBlock);
+    SmallVector<Value> results(rb * nb);
+    for (int64_t j0 = 0; j0 < nb; j0 += sub) {
+      SmallVector<Value> accs =
+          kLoop(ob, l, slots, ArrayRef<Value>(cols).slice(j0, sub),
+                nb == kVnniRowBlock);
+      for (int64_t i = 0; i < rb; ++i)
+        for (int64_t j = 0; j < sub; ++j)
+          results[i * nb + j0 + j] = accs[i * sub + j];
     }
-    if (nb == kVnniRowBlock) {
-      // Reduce the 16 rows together: each level adds the two halves of
-      // every row's lanes, packing two vectors' rows into one, until lane j
-      // holds the sum of row j.
-      SmallVector<Value> parts = results;
-      for (int64_t width = 16; width > 1; width /= 2) {
-        int64_t h = width / 2, rowsPer = 16 / width;
-        SmallVector<int64_t> lo, hi;
-        for (int64_t src = 0; src < 2; ++src)
-          for (int64_t row = 0; row < rowsPer; ++row)
-            for (int64_t i = 0; i < h; ++i) {
-              lo.push_back(src * 16 + row * width + i);
-              hi.push_back(src * 16 + row * width + h + i);
-            }
-        SmallVector<Value> next;
-        for (size_t p = 0; p < parts.size(); p += 2) {
-          Value x = vector::ShuffleOp::create(ob, l, parts[p], parts[p + 1], lo);
-          Value y = vector::ShuffleOp::create(ob, l, parts[p], parts[p + 1], hi);
-          next.push_back(arith::AddFOp::create(ob, l, x, y));
+    for (int64_t i = 0; i < rb; ++i) {
+      Value row = arith::AddIOp::create(ob, l, r0, slots[i]);
+      MutableArrayRef<Value> rowResults(results.data() + i * nb, nb);
+      if (asymmetric)
+        for (int64_t j = 0; j < nb; ++j)
+          rowResults[j] = addMinTerms(ob, l, rowResults[j], cols[j], slots[i]);
+      if (nb == kVnniRowBlock) {
+        // Reduce the 16 weight rows together: each level adds the two
+        // halves of every row's lanes, packing two vectors' rows into one,
+        // until lane j holds the sum of row j.
+        SmallVector<Value> parts(rowResults.begin(), rowResults.end());
+        for (int64_t width = 16; width > 1; width /= 2) {
+          int64_t h = width / 2, rowsPer = 16 / width;
+          SmallVector<int64_t> lo, hi;
+          for (int64_t src = 0; src < 2; ++src)
+            for (int64_t rr = 0; rr < rowsPer; ++rr)
+              for (int64_t e = 0; e < h; ++e) {
+                lo.push_back(src * 16 + rr * width + e);
+                hi.push_back(src * 16 + rr * width + h + e);
+              }
+          SmallVector<Value> next;
+          for (size_t p = 0; p < parts.size(); p += 2) {
+            Value x = vector::ShuffleOp::create(ob, l, parts[p], parts[p + 1], lo);
+            Value y = vector::ShuffleOp::create(ob, l, parts[p], parts[p + 1], hi);
+            next.push_back(arith::AddFOp::create(ob, l, x, y));
+          }
+          parts = next;
         }
-        parts = next;
+        vector::StoreOp::create(ob, l, parts[0], c, ValueRange{row, n0});
+        continue;
       }
-      vector::StoreOp::create(ob, l, parts[0], c, ValueRange{r, n0});
-      return;
-    }
-    for (int64_t j = 0; j < nb; ++j) {
-      Value sum = vector::ReductionOp::create(ob, l, vector::CombiningKind::ADD,
-                                              results[j]);
-      memref::StoreOp::create(ob, l, sum, c, ValueRange{r, cols[j]});
+      for (int64_t j = 0; j < nb; ++j) {
+        Value sum = vector::ReductionOp::create(
+            ob, l, vector::CombiningKind::ADD, rowResults[j]);
+        memref::StoreOp::create(ob, l, sum, c, ValueRange{row, cols[j]});
+      }
     }
   };
 
+  // Chunks of chunkRows rows: quantize them, then every block of 16 weight
+  // rows (in parallel) takes them kVnniActRows at a time, the rest one by
+  // one; the last N % 16 weight rows one at a time.
   int64_t blocks = n / kVnniRowBlock;
-  if (blocks > 0)
-    parallelLoop(b, loc, cIdx(b, loc, 0), cIdx(b, loc, blocks),
-                 [&](OpBuilder &pb, Location l, Value blk) {
-                   micro(pb, l,
-                         arith::MulIOp::create(pb, l, blk, cIdx(pb, l, kVnniRowBlock)),
-                         kVnniRowBlock);
-                 });
-  forLoop(b, loc, cIdx(b, loc, blocks * kVnniRowBlock), cIdx(b, loc, n), 1,
-          [&](OpBuilder &pb, Location l, Value n0) { micro(pb, l, n0, 1); });
+  forLoop(b, loc, cIdx(b, loc, 0), rows, chunkRows,
+          [&](OpBuilder &cb, Location l, Value r0) {
+            Value left = arith::SubIOp::create(cb, l, rows, r0);
+            Value count = arith::MinUIOp::create(cb, l, left, cIdx(cb, l, chunkRows));
+            // Several rows are quantized in parallel; one row (decode) in
+            // the calling thread, without a parallel region.
+            Value several = arith::CmpIOp::create(
+                cb, l, arith::CmpIPredicate::ugt, count, cIdx(cb, l, 1));
+            scf::IfOp::create(
+                cb, l, several,
+                [&](OpBuilder &tb, Location tl) {
+                  parallelLoop(tb, tl, cIdx(tb, tl, 0), count,
+                               [&](OpBuilder &qb, Location ql, Value slot) {
+                                 quantizeRow(
+                                     qb, ql,
+                                     arith::AddIOp::create(qb, ql, r0, slot),
+                                     slot);
+                               });
+                  scf::YieldOp::create(tb, tl);
+                },
+                [&](OpBuilder &eb, Location el) {
+                  quantizeRow(eb, el, r0, cIdx(eb, el, 0));
+                  scf::YieldOp::create(eb, el);
+                });
+            Value rem = arith::RemUIOp::create(cb, l, count, cIdx(cb, l, kVnniActRows));
+            Value full = arith::SubIOp::create(cb, l, count, rem);
+            if (blocks > 0)
+              parallelLoop(
+                  cb, l, cIdx(cb, l, 0), cIdx(cb, l, blocks),
+                  [&](OpBuilder &pb, Location pl, Value blk) {
+                    Value n0 = arith::MulIOp::create(pb, pl, blk,
+                                                     cIdx(pb, pl, kVnniRowBlock));
+                    forLoop(pb, pl, cIdx(pb, pl, 0), full, kVnniActRows,
+                            [&](OpBuilder &fb, Location fl, Value s0) {
+                              micro(fb, fl, r0, s0, kVnniActRows, n0,
+                                    kVnniRowBlock);
+                            });
+                    forLoop(pb, pl, full, count, 1,
+                            [&](OpBuilder &fb, Location fl, Value s) {
+                              micro(fb, fl, r0, s, 1, n0, kVnniRowBlock);
+                            });
+                  });
+            forLoop(cb, l, cIdx(cb, l, blocks * kVnniRowBlock), cIdx(cb, l, n), 1,
+                    [&](OpBuilder &pb, Location pl, Value n0) {
+                      forLoop(pb, pl, cIdx(pb, pl, 0), count, 1,
+                              [&](OpBuilder &fb, Location fl, Value s) {
+                                micro(fb, fl, r0, s, 1, n0, 1);
+                              });
+                    });
+          });
 }
 
 /// C[R, N] = A[R, K] * dequant(W)^T for a weight stored as `quant` (see
-/// dialects/LLM/IR/LLMQuant.h). One activation row: per group, the codes of
-/// `nb` weight rows are converted to f32 and multiplied with the
-/// activations into group accumulators, which are then scaled (and offset
-/// by min * sum(x)) into per-row accumulators; one horizontal sum per output
-/// at the end. Blocks of kRowBlock activation rows dequantize the weights
-/// once for all of them (blockMicro).
-/// A single activation row takes the VNNI kernel where useVnniKernel says.
+/// dialects/LLM/IR/LLMQuant.h). The kernel is chosen per weight shape, never
+/// per number of rows, so that a row's result does not depend on the rows
+/// it is computed with (batched decode): the VNNI kernel where
+/// useVnniKernel says, else the f32 one below, whose every output goes
+/// through the same operations whether its row is in a block of kRowBlock
+/// rows or alone.
 void buildQuantizedMatmul(OpBuilder &b, Location loc, ValueRange args,
                           QuantAttr quant, int64_t n, int64_t k,
                           const KernelOptions &options) {
@@ -588,55 +716,11 @@ void buildQuantizedMatmul(OpBuilder &b, Location loc, ValueRange args,
   Value rows = dimOf(b, loc, a, 0);
   auto f32x16 = VectorType::get({16}, b.getF32Type());
 
-  auto micro = [&](OpBuilder &ob, Location l, Value r, Value n0, int64_t nb) {
-    SmallVector<Value> cols;
-    for (int64_t j = 0; j < nb; ++j)
-      cols.push_back(j == 0 ? n0
-                            : arith::AddIOp::create(ob, l, n0, cIdx(ob, l, j))
-                                  .getResult());
-    Value zero = vector::BroadcastOp::create(ob, l, f32x16, cF32(ob, l, 0.0f));
-    SmallVector<Value> inits(nb, zero);
-    auto groups = scf::ForOp::create(
-        ob, l, cIdx(ob, l, 0), cIdx(ob, l, layout.groupsPerRow), cIdx(ob, l, 1),
-        inits, [&](OpBuilder &gb, Location gl, Value gi, ValueRange accs) {
-          Value base = arith::MulIOp::create(gb, gl, gi, cIdx(gb, gl, group));
-          SmallVector<Value> accg(nb, zero);
-          Value xsum = zero;
-          for (int64_t ch = 0; ch < chunks; ++ch) {
-            Value kk = arith::AddIOp::create(gb, gl, base, cIdx(gb, gl, ch * 16));
-            Value x = loadVec(gb, gl, 16, a, {r, kk});
-            if (asymmetric)
-              xsum = arith::AddFOp::create(gb, gl, xsum, x);
-            for (int64_t j = 0; j < nb; ++j) {
-              Value q = loadCodes(gb, gl, codes, cols[j], kk, quant);
-              accg[j] = vector::FMAOp::create(gb, gl, x, q, accg[j]);
-            }
-          }
-          SmallVector<Value> next;
-          for (int64_t j = 0; j < nb; ++j) {
-            auto param = [&](Value memref) -> Value {
-              Value h = memref::LoadOp::create(gb, gl, memref, ValueRange{cols[j], gi});
-              Value f = arith::ExtFOp::create(gb, gl, gb.getF32Type(), h);
-              return vector::BroadcastOp::create(gb, gl, f32x16, f);
-            };
-            Value acc = vector::FMAOp::create(gb, gl, param(scales), accg[j], accs[j]);
-            if (asymmetric)
-              acc = vector::FMAOp::create(gb, gl, param(mins), xsum, acc);
-            next.push_back(acc);
-          }
-          scf::YieldOp::create(gb, gl, next);
-        });
-    for (int64_t j = 0; j < nb; ++j) {
-      Value sum = vector::ReductionOp::create(ob, l, vector::CombiningKind::ADD,
-                                              groups.getResult(j));
-      memref::StoreOp::create(ob, l, sum, c, ValueRange{r, cols[j]});
-    }
-  };
-
-  // Several activation rows (prefill): each group of the `nb` weight rows
-  // is dequantized once (scale * q (+ min), 16 codes at a time) and
-  // multiplied with `rb` activation rows into rb * nb accumulators, so the
-  // conversion cost is shared by the rows.
+  // Each group of the `nb` weight rows is dequantized once (scale * q
+  // (+ min), 16 codes at a time) and multiplied with `rb` activation rows
+  // into rb * nb accumulators, so the conversion cost is shared by the rows.
+  // An output's operations do not depend on rb or nb: blocks of kRowBlock
+  // rows and the remaining rows (rb = 1, decode included) agree bitwise.
   auto blockMicro = [&](OpBuilder &ob, Location l, Value r0, Value n0,
                         int64_t rb, int64_t nb) {
     auto offset = [&](Value base, int64_t i) -> Value {
@@ -708,36 +792,22 @@ void buildQuantizedMatmul(OpBuilder &b, Location loc, ValueRange args,
                              });
                      forLoop(pb, l, rFull, rows, 1,
                              [&](OpBuilder &fb, Location fl, Value r) {
-                               micro(fb, fl, r, n0, kColBlock);
+                               blockMicro(fb, fl, r, n0, 1, kColBlock);
                              });
                    });
     forLoop(b, loc, cIdx(b, loc, blocks * kColBlock), cIdx(b, loc, n), 1,
             [&](OpBuilder &pb, Location l, Value n0) {
               forLoop(pb, l, cIdx(pb, l, 0), rows, 1,
                       [&](OpBuilder &fb, Location fl, Value r) {
-                        micro(fb, fl, r, n0, 1);
+                        blockMicro(fb, fl, r, n0, 1, 1);
                       });
             });
   };
-  if (!useVnniKernel(quant, layout, k, options)) {
+  if (useVnniKernel(quant, layout, k, options))
+    buildVnniMatmul(b, loc, a, rows, c, codes, scales, mins, layout, n, k,
+                    quant.getBits());
+  else
     fmaPath(b, loc);
-    return;
-  }
-  // Decode (one row) takes the VNNI kernel; prefill keeps the f32 one,
-  // whose weight loads serve every row of a block.
-  Value single = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, rows,
-                                       cIdx(b, loc, 1));
-  scf::IfOp::create(
-      b, loc, single,
-      [&](OpBuilder &tb, Location l) {
-        buildVnniDecode(tb, l, a, cIdx(tb, l, 0), c, codes, scales, mins,
-                        layout, n, k, quant.getBits());
-        scf::YieldOp::create(tb, l);
-      },
-      [&](OpBuilder &eb, Location l) {
-        fmaPath(eb, l);
-        scf::YieldOp::create(eb, l);
-      });
 }
 
 struct MatmulToKernel : public KernelPattern<MatmulOp> {

@@ -56,7 +56,7 @@ struct CompileOptions {
   /// f32 lanes per vector register.
   int64_t vectorWidth = 16;
   bool openmp = true;
-  /// Decode kernel of 8- and 4-bit quantized matmuls (vnni or fma).
+  /// Kernel of 8- and 4-bit quantized matmuls (every row count) (vnni or fma).
   std::string quantKernel = "vnni";
   /// Weight quantization, KV-cache and activation-memory plans: the options
   /// of the llm-optimize pipeline (passes/Passes.h). A gptq `quantMethod`

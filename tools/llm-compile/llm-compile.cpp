@@ -38,7 +38,7 @@ static cl::opt<int64_t> vectorWidth("vector-width",
                                     cl::init(16));
 static cl::opt<std::string> quantKernel(
     "quant-kernel",
-    cl::desc("Decode kernel of 8- and 4-bit quantized matmuls: vnni "
+    cl::desc("Kernel of 8- and 4-bit quantized matmuls (every row count): vnni "
              "(int8 activations, AVX-512 VNNI) or fma"),
     cl::init("vnni"));
 static cl::opt<bool> noOpenMP("no-openmp",

@@ -46,7 +46,7 @@ struct HostTensor {
 struct RunOptions {
   int64_t vectorWidth = 16;
   bool openmp = true;
-  /// Decode kernel of 8- and 4-bit quantized matmuls (vnni or fma).
+  /// Kernel of 8- and 4-bit quantized matmuls (every row count) (vnni or fma).
   std::string quantKernel = "vnni";
   /// Optimize the LLVM IR at -O3 before JIT code generation, as llm-compile
   /// does for the executable (benchmarks; tests skip it to compile faster).

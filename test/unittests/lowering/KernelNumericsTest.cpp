@@ -593,13 +593,17 @@ TEST_F(KernelTest, RopeMatchesHalfRotation) {
   expectNear(tabled[0].toVector<float>(), want, 2e-4f);
 }
 
-// Quantized weights: the fused dequantizing kernel must compute exactly the
-// matmul with the dequantized weights (int8/int4, symmetric/asymmetric,
-// groups of 16, 32 and 64, several rows: a block of 4 that dequantizes the
-// weights once for all its rows, then a remainder row; a block of 4 output
-// channels and 3 remainder ones).
+// Quantized weights: the fused dequantizing f32 kernel (quant-kernel=fma;
+// the VNNI kernel, which quantizes the activations, is checked below and in
+// QuantizedMatmulRowsTest.cpp) must compute exactly the matmul with the
+// dequantized weights (int8/int4, symmetric/asymmetric, groups of 16, 32
+// and 64, several rows: a block of 4 that dequantizes the weights once for
+// all its rows, then a remainder row; a block of 4 output channels and 3
+// remainder ones).
 TEST_F(KernelTest, QuantizedMatmulMatchesDequantizedReference) {
   const int64_t rows = 5, n = 7, k = 128;
+  RunOptions fma;
+  fma.quantKernel = "fma";
   for (unsigned bits : {8u, 4u})
     for (auto scheme : {llm::QuantScheme::symmetric, llm::QuantScheme::asymmetric})
       for (unsigned group : {16u, 32u, 64u}) {
@@ -619,7 +623,7 @@ TEST_F(KernelTest, QuantizedMatmulMatchesDequantizedReference) {
             %w = llm.weight "w" quant )" + shortForm + R"( at 0 : tensor<7x128xf32>
             %y = llm.matmul %x, %w transpose_b : tensor<5x128xf32>, tensor<7x128xf32> -> tensor<5x7xf32>
             return %y : tensor<5x7xf32>
-          })", {f32({rows, k}, x)}, blob);
+          })", {f32({rows, k}, x)}, blob, fma);
         ASSERT_EQ(out.size(), 1u) << attr;
         std::vector<float> want(rows * n);
         for (int64_t r = 0; r < rows; ++r)
