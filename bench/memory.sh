@@ -148,7 +148,7 @@ if [ "$HAVE_BATCH" = 1 ]; then
   for i in $(seq "$maxb"); do
     # Different prompts of similar length: 400 characters (about 90
     # tokens) from offsets of GPL-3.
-    tail -c +$((1 + (i - 1) * 997)) "$SOURCE" | head -c 400 >>"$prompts"
+    head -c $(((i - 1) * 997 + 400)) "$SOURCE" | tail -c 400 >>"$prompts"
     echo >>"$prompts"
   done
   for b in "${BATCHES[@]}"; do
@@ -225,12 +225,12 @@ if not batch:
     for b in batches.split():
         print(f"  batch {int(b):2d}: not available (batched generation not implemented)")
 else:
-    for b, dec, rss, rows in batch:
+    for b, dec, rss, mean_rows in batch:
         dec = float(dec)
         if b == "1":
             b1 = dec
         rel = f"  {dec / b1:5.2f}x batch 1" if b1 else ""
-        print(f"  batch {int(b):2d}: {dec:8.1f} tok/s  mean rows {float(rows):5.2f}"
+        print(f"  batch {int(b):2d}: {dec:8.1f} tok/s  mean rows {float(mean_rows):5.2f}"
               f"  peak RSS {float(rss):7.1f} MB{rel}")
 
 def verdict(ok):

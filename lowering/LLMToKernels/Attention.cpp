@@ -218,16 +218,17 @@ void storeFromF32(OpBuilder &b, Location loc, Value x, Value memref,
 /// How an attention kernel reaches one layer of a KV cache: typed views of
 /// the (planned) buffer and the index arithmetic of its layout
 /// (KVLayoutAttr). Without a layout the cache is the dense
-/// [2][layers][heads][max_seq][head_dim] array of one sequence.
+/// [2][layers][heads][max_seq][head_dim] array of one sequence. The layer
+/// is an argument of the kernel, so that all layers share one kernel.
 struct CacheView {
   KVCacheType type;
-  int64_t layer = 0;
+  Value layer; // index
   Value data;   // [2][L][P][H][S][D] (planned) or [2][L][H][C][D]
   Value scales; // [2][L][P][H][S] f16, i8 caches only
   Value table;  // [batch][blocks per sequence] i32, paged only
 
   static CacheView create(OpBuilder &b, Location loc, Value buffer,
-                          KVCacheType type, int64_t layer) {
+                          KVCacheType type, Value layer) {
     CacheView view{type, layer, buffer, Value(), Value()};
     KVLayoutAttr layout = type.getLayout();
     if (!layout)
@@ -273,8 +274,8 @@ struct CacheView {
                                  Value page, Value g, Value slot,
                                  Value d) const {
     if (!type.getLayout())
-      return {cIdx(b, loc, which), cIdx(b, loc, layer), g, slot, d};
-    return {cIdx(b, loc, which), cIdx(b, loc, layer), page, g, slot, d};
+      return {cIdx(b, loc, which), layer, g, slot, d};
+    return {cIdx(b, loc, which), layer, page, g, slot, d};
   }
 
   /// The stored scale of a quantized row, as f32.
@@ -282,7 +283,7 @@ struct CacheView {
               Value slot) const {
     Value s = memref::LoadOp::create(
         b, loc, scales,
-        ValueRange{cIdx(b, loc, which), cIdx(b, loc, layer), page, g, slot});
+        ValueRange{cIdx(b, loc, which), layer, page, g, slot});
     return arith::ExtFOp::create(b, loc, b.getF32Type(), s);
   }
 };
@@ -340,15 +341,15 @@ struct AttentionToKernel : public KernelPattern<AttentionOp> {
     if (hasCache) {
       operands.push_back(adaptor.getCache());
       operands.push_back(adaptor.getPosition());
+      operands.push_back(
+          arith::ConstantIndexOp::create(rewriter, op.getLoc(), layer));
     }
     std::string name = "__llm_attention" + mangle(ValueRange(operands).getTypes()) +
                        "_h" + std::to_string(heads) + "_kv" +
                        std::to_string(kvHeads) + "_s" +
                        std::to_string(llvm::bit_cast<uint32_t>(scale)) +
                        (causal ? "_causal" : "") +
-                       (hasCache ? "_l" + std::to_string(layer) +
-                                       describeCache(cacheType)
-                                 : "");
+                       (hasCache ? describeCache(cacheType) : "");
     int64_t lanes = widthDividing(headDim, options.vectorWidth);
     SmallVector<int64_t> dims = {0, 1, 2};
     emitKernelCall(
@@ -356,7 +357,7 @@ struct AttentionToKernel : public KernelPattern<AttentionOp> {
         dynSizesFrom(rewriter, op.getLoc(), resultType, adaptor.getQuery(), dims),
         [&](OpBuilder &b, Location loc, ValueRange args) {
           buildBody(b, loc, args, cacheType, heads, kvHeads, headDim, scale,
-                    causal, layer, lanes);
+                    causal, lanes);
         });
     return success();
   }
@@ -538,7 +539,7 @@ struct AttentionToKernel : public KernelPattern<AttentionOp> {
               }
               memref::StoreOp::create(
                   b2, l2, rowScale, cache.scales,
-                  ValueRange{cIdx(b2, l2, which), cIdx(b2, l2, cache.layer),
+                  ValueRange{cIdx(b2, l2, which), cache.layer,
                              page, g, slot});
             }
             for (int64_t c = 0; c < chunks; ++c)
@@ -554,7 +555,7 @@ struct AttentionToKernel : public KernelPattern<AttentionOp> {
   static void buildBody(OpBuilder &b, Location loc, ValueRange args,
                         KVCacheType cacheType, int64_t heads, int64_t kvHeads,
                         int64_t headDim, float scale, bool causal,
-                        int64_t layer, int64_t lanes) {
+                        int64_t lanes) {
     bool hasCache = static_cast<bool>(cacheType);
     Value q = args[0], k = args[1], v = args[2], out = args.back();
     // The step's first position: one index for all rows, or per row.
@@ -570,7 +571,7 @@ struct AttentionToKernel : public KernelPattern<AttentionOp> {
     };
     std::optional<CacheView> cache;
     if (hasCache)
-      cache = CacheView::create(b, loc, args[3], cacheType, layer);
+      cache = CacheView::create(b, loc, args[3], cacheType, args[5]);
     KVLayoutAttr layout = hasCache ? cacheType.getLayout() : KVLayoutAttr();
     int64_t window = layout ? layout.getWindow() : 0;
     Value seqQ = dimOf(b, loc, q, 1), seqKV = dimOf(b, loc, k, 1);

@@ -45,7 +45,7 @@ func.func @mlp(%x: tensor<1x?x64xf32>) -> tensor<1x?x64xf32> {
 // CHECK-LABEL: func.func @decode_attention
 // CHECK-SAME: %{{.*}}: memref<2x2x2x128x16xf32>
 // CHECK: call @__llm_rope_1xDx64xf32_1xDxi64_h4_r16_t10000(
-// CHECK: call @__llm_attention_{{.*}}_h4_kv2_s{{[0-9]+}}_causal_l1_kvf32(
+// CHECK: call @__llm_attention_{{.*}}_h4_kv2_s{{[0-9]+}}_causal_kvf32(
 // CHECK: func.func private @__llm_rope
 // CHECK: memref.get_global @__llm_rope_inv_freq_16_10000
 // CHECK: math.cos

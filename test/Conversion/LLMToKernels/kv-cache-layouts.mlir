@@ -8,7 +8,7 @@
 // Contiguous f16: loads widen to f32, the append narrows to f16.
 // CHECK-LABEL: func.func @contiguous_f16
 // CHECK-SAME: memref<32768xi8>
-// CHECK: call @__llm_attention_{{.*}}_causal_l1_kvf16_contiguous_b1(
+// CHECK: call @__llm_attention_{{.*}}_causal_kvf16_contiguous_b1(
 // CHECK: func.func private @__llm_attention
 // CHECK: memref.view %{{.*}}[%{{.*}}][] : memref<32768xi8> to memref<2x2x1x2x128x16xf16>
 // CHECK: scf.parallel
