@@ -385,10 +385,7 @@ struct AttentionToKernel : public KernelPattern<AttentionOp> {
       else
         acc = vector::FMAOp::create(b, loc, query[c], kv, acc);
     }
-    Value s = lanes == 1 ? acc
-                         : vector::ReductionOp::create(
-                               b, loc, vector::CombiningKind::ADD, acc)
-                               .getResult();
+    Value s = treeSum(b, loc, acc);
     if (row.keyScale)
       s = arith::MulFOp::create(b, loc, s, row.keyScale);
     return s;
@@ -463,8 +460,7 @@ struct AttentionToKernel : public KernelPattern<AttentionOp> {
               fb, fl,
               arith::SubFOp::create(
                   fb, fl, sv, vector::BroadcastOp::create(fb, fl, blockType, mNew)));
-          Value blockSum = vector::ReductionOp::create(
-              fb, fl, vector::CombiningKind::ADD, p);
+          Value blockSum = treeSum(fb, fl, p);
           SmallVector<Value> next = rescale(fb, fl, it, mNew, blockSum, lanes);
           MutableArrayRef<Value> acc(next.begin() + 2, next.end());
           for (int64_t j = 0; j < kKeyBlock; ++j) {

@@ -226,6 +226,29 @@ void kernels::storeVec(OpBuilder &b, Location loc, Value vector, Value memref,
   vector::StoreOp::create(b, loc, vector, memref, indices);
 }
 
+Value kernels::treeSum(OpBuilder &b, Location loc, Value vector) {
+  auto type = dyn_cast<VectorType>(vector.getType());
+  if (!type)
+    return vector;
+  int64_t n = type.getNumElements();
+  if (type.getRank() != 1 || !llvm::isPowerOf2_64(n))
+    return vector::ReductionOp::create(b, loc, vector::CombiningKind::ADD,
+                                       vector);
+  while (n > 1) {
+    int64_t half = n / 2;
+    SmallVector<int64_t> low, high;
+    for (int64_t i = 0; i < half; ++i) {
+      low.push_back(i);
+      high.push_back(i + half);
+    }
+    Value lo = vector::ShuffleOp::create(b, loc, vector, vector, low);
+    Value hi = vector::ShuffleOp::create(b, loc, vector, vector, high);
+    vector = arith::AddFOp::create(b, loc, lo, hi);
+    n = half;
+  }
+  return vector::ExtractOp::create(b, loc, vector, 0);
+}
+
 /// Shared shape of sumChunks/maxChunks.
 static Value reduceChunks(
     OpBuilder &b, Location loc, Value n, int64_t width, float identity,
@@ -243,7 +266,10 @@ static Value reduceChunks(
         scf::YieldOp::create(nb, nl, combine(nb, nl, acc[0], term));
       });
   Value partial =
-      vector::ReductionOp::create(b, loc, kind, vecLoop.getResult(0));
+      kind == vector::CombiningKind::ADD
+          ? treeSum(b, loc, vecLoop.getResult(0))
+          : vector::ReductionOp::create(b, loc, kind, vecLoop.getResult(0))
+                .getResult();
   auto tailLoop = scf::ForOp::create(
       b, loc, end, n, cIdx(b, loc, 1), ValueRange{partial},
       [&](OpBuilder &nb, Location nl, Value iv, ValueRange acc) {

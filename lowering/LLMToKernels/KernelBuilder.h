@@ -99,6 +99,12 @@ void forEachChunk(OpBuilder &b, Location loc, Value n, int64_t width,
                   llvm::function_ref<void(OpBuilder &, Location, Value)> vectorBody,
                   llvm::function_ref<void(OpBuilder &, Location, Value)> scalarBody);
 
+/// The sum of the lanes of an f32 vector (or the scalar itself) as a
+/// pairwise tree: halves added until one lane is left. Unlike an ordered
+/// vector.reduction it takes log2(width) vector adds, and its order is fixed
+/// by the width alone, so every caller sums the same lanes the same way.
+Value treeSum(OpBuilder &b, Location loc, Value vector);
+
 /// Sum over [0, n) of f(i): vectorF returns a vector<width x f32> term for a
 /// chunk starting at i, scalarF an f32 term for a tail element.
 Value sumChunks(OpBuilder &b, Location loc, Value n, int64_t width,

@@ -66,8 +66,7 @@ void emitTransposedMicroKernel(OpBuilder &b, Location loc, Value a, Value w,
 
   for (int64_t i = 0; i < rb; ++i) {
     for (int64_t j = 0; j < nb; ++j) {
-      Value sum = vector::ReductionOp::create(b, loc, vector::CombiningKind::ADD,
-                                              loop.getResult(i * nb + j));
+      Value sum = treeSum(b, loc, loop.getResult(i * nb + j));
       if (kFull != k) {
         auto tail = scf::ForOp::create(
             b, loc, cIdx(b, loc, kFull), cIdx(b, loc, k), cIdx(b, loc, 1),

@@ -22,10 +22,16 @@
 // CHECK-NEXT: return
 // CHECK: func.func private @[[MM]](
 // The matmul kernel: a parallel loop over blocks of output channels, a
-// register-blocked K loop of vector FMAs, and horizontal reductions.
+// register-blocked K loop of vector FMAs, and horizontal sums as pairwise
+// trees (16 -> 8 -> 4 -> 2 -> 1 lanes).
 // CHECK: scf.parallel
 // CHECK: vector.fma {{.*}} : vector<16xf32>
-// CHECK: vector.reduction <add>
+// CHECK: vector.shuffle %{{.*}}, %{{.*}} [8, 9, 10, 11, 12, 13, 14, 15] : vector<16xf32>, vector<16xf32>
+// CHECK: arith.addf %{{.*}}, %{{.*}} : vector<8xf32>
+// CHECK: arith.addf %{{.*}}, %{{.*}} : vector<4xf32>
+// CHECK: arith.addf %{{.*}}, %{{.*}} : vector<2xf32>
+// CHECK: arith.addf %{{.*}}, %{{.*}} : vector<1xf32>
+// CHECK: vector.extract %{{.*}}[0] : f32 from vector<1xf32>
 // CHECK: func.func private @__llm_silu_1xDx64xf32(
 // CHECK: math.exp {{.*}} : vector<16xf32>
 // CHECK-NOT: func.func private @[[MM]](
