@@ -30,21 +30,24 @@ namespace {
 constexpr int64_t kRowBlock = 4; // Activation rows per micro-kernel.
 constexpr int64_t kColBlock = 4; // Weight rows (output channels) per block.
 
+/// The indices base, base + 1, ..., base + count - 1.
+SmallVector<Value> consecutive(OpBuilder &b, Location loc, Value base,
+                               int64_t count) {
+  SmallVector<Value> indices;
+  for (int64_t i = 0; i < count; ++i)
+    indices.push_back(i == 0 ? base
+                             : arith::AddIOp::create(b, loc, base, cIdx(b, loc, i))
+                                   .getResult());
+  return indices;
+}
+
 /// C[r0+i, n0+j] = sum_k A[r0+i, k] * W[n0+j, k] for i < rb, j < nb.
 void emitTransposedMicroKernel(OpBuilder &b, Location loc, Value a, Value w,
                                Value c, Value r0, Value n0, int64_t rb,
                                int64_t nb, int64_t k, int64_t width) {
   int64_t kFull = k - k % width;
-  auto rowIdx = [&](OpBuilder &nb_, Location l, Value base, int64_t off) {
-    return off == 0 ? base
-                    : arith::AddIOp::create(nb_, l, base, cIdx(nb_, l, off))
-                          .getResult();
-  };
-  SmallVector<Value> rows, cols;
-  for (int64_t i = 0; i < rb; ++i)
-    rows.push_back(rowIdx(b, loc, r0, i));
-  for (int64_t j = 0; j < nb; ++j)
-    cols.push_back(rowIdx(b, loc, n0, j));
+  SmallVector<Value> rows = consecutive(b, loc, r0, rb);
+  SmallVector<Value> cols = consecutive(b, loc, n0, nb);
 
   Value zero = vector::BroadcastOp::create(b, loc, vecType(b, width),
                                            cF32(b, loc, 0.0f));
@@ -570,16 +573,8 @@ void buildVnniMatmul(OpBuilder &b, Location loc, Value a, Value rows, Value c,
   // n0 .. n0 + nb (nb is kVnniRowBlock or 1).
   auto micro = [&](OpBuilder &ob, Location l, Value r0, Value slot0, int64_t rb,
                    Value n0, int64_t nb) {
-    auto plus = [&](Value base, int64_t i) -> Value {
-      return i == 0 ? base
-                    : arith::AddIOp::create(ob, l, base, cIdx(ob, l, i))
-                          .getResult();
-    };
-    SmallVector<Value> slots, cols;
-    for (int64_t i = 0; i < rb; ++i)
-      slots.push_back(plus(slot0, i));
-    for (int64_t j = 0; j < nb; ++j)
-      cols.push_back(plus(n0, j));
+    SmallVector<Value> slots = consecutive(ob, l, slot0, rb);
+    SmallVector<Value> cols = consecutive(ob, l, n0, nb);
     // One row keeps all nb accumulators in one K loop; several rows split
     // the block into K loops of kVnniSubBlock weight rows.
     int64_t sub = rb == 1 ? nb : std::min(nb, kVnniSubBlock);
@@ -722,16 +717,8 @@ void buildQuantizedMatmul(OpBuilder &b, Location loc, ValueRange args,
   // rows and the remaining rows (rb = 1, decode included) agree bitwise.
   auto blockMicro = [&](OpBuilder &ob, Location l, Value r0, Value n0,
                         int64_t rb, int64_t nb) {
-    auto offset = [&](Value base, int64_t i) -> Value {
-      return i == 0 ? base
-                    : arith::AddIOp::create(ob, l, base, cIdx(ob, l, i))
-                          .getResult();
-    };
-    SmallVector<Value> rs, cols;
-    for (int64_t i = 0; i < rb; ++i)
-      rs.push_back(offset(r0, i));
-    for (int64_t j = 0; j < nb; ++j)
-      cols.push_back(offset(n0, j));
+    SmallVector<Value> rs = consecutive(ob, l, r0, rb);
+    SmallVector<Value> cols = consecutive(ob, l, n0, nb);
     Value zero = vector::BroadcastOp::create(ob, l, f32x16, cF32(ob, l, 0.0f));
     SmallVector<Value> inits(rb * nb, zero);
     auto groups = scf::ForOp::create(
