@@ -108,10 +108,6 @@ bool Session::generateBatch(const std::vector<std::vector<int32_t>> &prompts,
   auto blocksFor = [&](int64_t positions) {
     return (positions + blockSize - 1) / blockSize;
   };
-  auto isEos = [&](int32_t id) {
-    return std::find(config_.eosIds.begin(), config_.eosIds.end(), id) !=
-           config_.eosIds.end();
-  };
   auto finish = [&](Sequence &seq) {
     pool.release(seq.blocks);
     results[seq.index] = std::move(seq.result);
@@ -125,7 +121,7 @@ bool Session::generateBatch(const std::vector<std::vector<int32_t>> &prompts,
     ++r.stats.generatedTokens;
     ++stats.generatedTokens;
     seq.last = id;
-    if (isEos(id)) {
+    if (config_.isEos(id)) {
       r.stop = StopReason::Eos;
       return false;
     }

@@ -3,7 +3,6 @@
 #include "llmrt/Generate.h"
 #include "llmrt/Tokenizer.h"
 
-#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
@@ -356,8 +355,7 @@ int runBatch(const CliOptions &o, const ModelConfig &config,
       int32_t prev = prompts[i].back();
       std::string generated;
       for (int32_t id : r.tokens) {
-        if (std::find(config.eosIds.begin(), config.eosIds.end(), id) !=
-            config.eosIds.end())
+        if (config.isEos(id))
           break;
         generated += decoder.push(tok.tokenText(prev, id));
         prev = id;

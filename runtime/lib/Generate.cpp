@@ -299,12 +299,6 @@ bool Session::generate(const std::vector<int32_t> &prompt,
     return false;
   tokens_.assign(prompt.begin(), prompt.end());
   Sampler sampler(opt.sampler, static_cast<size_t>(config_.vocabSize));
-  auto isEos = [&](int32_t id) {
-    for (int32_t e : config_.eosIds)
-      if (e == id)
-        return true;
-    return false;
-  };
 
   st.promptTokens = static_cast<int64_t>(prompt.size());
   const double t0 = nowSeconds();
@@ -338,7 +332,7 @@ bool Session::generate(const std::vector<int32_t> &prompt,
     ++st.generatedTokens;
     result.tokens.push_back(next);
     tokens_.push_back(next);
-    if (isEos(next)) {
+    if (config_.isEos(next)) {
       result.stop = StopReason::Eos;
       break;
     }

@@ -50,6 +50,13 @@ struct ModelConfig {
            predictedPeakBytes = 0;
   int32_t bosId = -1;       ///< bos_id, -1 if none
   std::vector<int32_t> eosIds; ///< eos_ids, comma-separated
+  /// Whether `id` is one of eosIds.
+  bool isEos(int32_t id) const {
+    for (int32_t e : eosIds)
+      if (e == id)
+        return true;
+    return false;
+  }
   bool addBos = false;      ///< add_bos
   std::string chatTemplate = "none"; ///< chat_template: chatml | none
   std::string defaultSystemPrompt;
