@@ -20,6 +20,7 @@
 #include "mlir/Target/LLVMIR/Dialect/OpenMP/OpenMPToLLVMIRTranslation.h"
 #include "llvm/ADT/DenseMap.h"
 #include "llvm/ExecutionEngine/Orc/Mangling.h"
+#include "llvm/Support/Parallel.h"
 #include "llvm/Support/TargetSelect.h"
 
 #include <algorithm>
@@ -59,32 +60,51 @@ struct Collector {
 
   /// s.gram += X^T X (upper triangle) for the rows of one call, in blocks
   /// of rows so that the K x K accumulator is swept once per block: each
-  /// row i of the Gram matrix is summed over the block in f32, then added
-  /// in f64.
+  /// row i of the Gram matrix is summed over the block in f32, four tokens
+  /// per pass over it, then added in f64. Rows i run in parallel.
   void accumulateGram(ChannelStats &s, const float *data, int64_t rows,
                       int64_t channels,
                       llvm::function_ref<int64_t(int64_t)> rowOffset) {
     constexpr int64_t kBlock = 64;
-    std::vector<float> block(kBlock * channels), acc(channels);
+    std::vector<float> block(kBlock * channels);
     for (int64_t r0 = 0; r0 < rows; r0 += kBlock) {
       int64_t n = std::min(kBlock, rows - r0);
       for (int64_t t = 0; t < n; ++t)
         std::memcpy(&block[t * channels], data + rowOffset(r0 + t),
                     channels * sizeof(float));
-      for (int64_t i = 0; i < channels; ++i) {
-        std::fill(acc.begin() + i, acc.end(), 0.0f);
-        for (int64_t t = 0; t < n; ++t) {
-          const float *x = &block[t * channels];
-          float xi = x[i];
-          if (xi == 0.0f)
-            continue;
+      // Row i costs channels - i: chunks of rows taken from both ends
+      // balance the threads.
+      constexpr int64_t kRows = 16;
+      int64_t chunks = (channels + kRows - 1) / kRows;
+      auto accumulateChunk = [&](int64_t chunk, std::vector<float> &acc) {
+        for (int64_t i = chunk * kRows;
+             i < std::min(channels, (chunk + 1) * kRows); ++i) {
+          std::fill(acc.begin() + i, acc.end(), 0.0f);
+          int64_t t = 0;
+          for (; t + 4 <= n; t += 4) {
+            const float *x0 = &block[t * channels], *x1 = x0 + channels,
+                        *x2 = x1 + channels, *x3 = x2 + channels;
+            float a0 = x0[i], a1 = x1[i], a2 = x2[i], a3 = x3[i];
+            for (int64_t j = i; j < channels; ++j)
+              acc[j] += a0 * x0[j] + a1 * x1[j] + a2 * x2[j] + a3 * x3[j];
+          }
+          for (; t < n; ++t) {
+            const float *x = &block[t * channels];
+            float xi = x[i];
+            for (int64_t j = i; j < channels; ++j)
+              acc[j] += xi * x[j];
+          }
+          double *g = &s.gram[i * channels];
           for (int64_t j = i; j < channels; ++j)
-            acc[j] += xi * x[j];
+            g[j] += acc[j];
         }
-        double *g = &s.gram[i * channels];
-        for (int64_t j = i; j < channels; ++j)
-          g[j] += acc[j];
-      }
+      };
+      llvm::parallelFor(0, (chunks + 1) / 2, [&](int64_t pair) {
+        std::vector<float> acc(channels);
+        accumulateChunk(pair, acc);
+        if (chunks - 1 - pair != pair)
+          accumulateChunk(chunks - 1 - pair, acc);
+      });
     }
   }
 };

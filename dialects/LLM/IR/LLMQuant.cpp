@@ -7,6 +7,7 @@
 #include "dialects/LLM/IR/LLMQuant.h"
 
 #include "llvm/ADT/APFloat.h"
+#include "llvm/Support/Parallel.h"
 
 #include <algorithm>
 #include <cassert>
@@ -84,17 +85,23 @@ struct GroupParams {
 struct QuantFormat {
   unsigned bits;
   bool symmetric;
-  int qmax;
+  /// Codes are integers in [qmin, qmax]: every level the bits hold, so a
+  /// symmetric 4-bit group has 16 levels (-8..7) as ggml's Q4_0.
+  int qmin, qmax;
   explicit QuantFormat(QuantAttr quant)
       : bits(quant.getBits()),
         symmetric(quant.getScheme() == QuantScheme::symmetric),
+        qmin(symmetric ? -(1 << (bits - 1)) : 0),
         qmax(symmetric ? (1 << (bits - 1)) - 1 : (1 << bits) - 1) {}
 
-  /// Parameters covering [lo, hi].
+  /// Parameters covering [lo, hi]. Symmetric: the end of larger magnitude
+  /// maps to qmin exactly (the scale is negative when that end is
+  /// positive), the other end to at most qmax + 1, clamped.
   GroupParams fromRange(float lo, float hi) const {
     GroupParams p;
     if (symmetric) {
-      p.scale = std::max(std::fabs(lo), std::fabs(hi)) / qmax;
+      float extreme = std::fabs(lo) >= std::fabs(hi) ? lo : hi;
+      p.scale = extreme / static_cast<float>(qmin);
     } else {
       p.min = halfToFloat(floatToHalf(lo));
       p.scale = (hi - p.min) / qmax;
@@ -107,39 +114,96 @@ struct QuantFormat {
     return fromRange(*std::min_element(w, w + n),
                      *std::max_element(w, w + n));
   }
-  /// The range [p lo, p hi], p in (0.5, 1], whose rounding error on `w`
-  /// weighted by `importance` is least.
+  /// sum importance * (w - deq(q(w)))^2 over the group.
+  double error(const float *w, const float *importance, int64_t n,
+               GroupParams p) const {
+    double total = 0.0;
+    for (int64_t k = 0; k < n; ++k) {
+      double e = w[k] - dequantize(quantize(w[k], p), p);
+      total += importance[k] * e * e;
+    }
+    return total;
+  }
+  /// The scale (and min) that best fit `w` by least squares weighted by
+  /// `importance` with the codes `p` gives, rounded to f16; `p` when the
+  /// fit is degenerate.
+  GroupParams refit(const float *w, const float *importance, int64_t n,
+                    GroupParams p) const {
+    double sqq = 0.0, sq = 0.0, s1 = 0.0, swq = 0.0, sw = 0.0;
+    for (int64_t k = 0; k < n; ++k) {
+      double q = quantize(w[k], p), i = importance[k];
+      sqq += i * q * q;
+      sq += i * q;
+      s1 += i;
+      swq += i * w[k] * q;
+      sw += i * w[k];
+    }
+    GroupParams fit = p;
+    if (symmetric) {
+      if (!(sqq > 0.0))
+        return p;
+      fit.scale = static_cast<float>(swq / sqq);
+    } else {
+      double det = sqq * s1 - sq * sq;
+      if (!(std::fabs(det) > 1e-12 * sqq * s1))
+        return p;
+      fit.scale = static_cast<float>((swq * s1 - sq * sw) / det);
+      fit.min = halfToFloat(
+          floatToHalf(static_cast<float>((sqq * sw - sq * swq) / det)));
+    }
+    fit.scale = halfToFloat(floatToHalf(fit.scale));
+    return fit;
+  }
+  /// The parameters whose rounding error on `w` weighted by `importance` is
+  /// least among the ranges [p lo, p hi], p in (0.5, 1], each followed by
+  /// two weighted least-squares refits of its scale (and min).
   GroupParams search(const float *w, const float *importance,
                      int64_t n) const {
     float lo = *std::min_element(w, w + n);
     float hi = *std::max_element(w, w + n);
     GroupParams best;
     double bestError = 0.0;
+    auto consider = [&](GroupParams p) {
+      double e = error(w, importance, n, p);
+      if (e < bestError) {
+        best = p;
+        bestError = e;
+      }
+      return e;
+    };
+    best = fromRange(lo, hi);
+    bestError = error(w, importance, n, best);
     for (int step = 0; step < 25; ++step) {
       float shrink = 1.0f - 0.02f * static_cast<float>(step);
       GroupParams p = fromRange(shrink * lo, shrink * hi);
-      double error = 0.0;
-      for (int64_t k = 0; k < n; ++k) {
-        double e = w[k] - dequantize(quantize(w[k], p), p);
-        error += importance[k] * e * e;
-      }
-      if (step == 0 || error < bestError) {
-        best = p;
-        bestError = error;
+      double e = consider(p);
+      for (int iteration = 0; iteration < 2; ++iteration) {
+        GroupParams fit = refit(w, importance, n, p);
+        double fitError = consider(fit);
+        if (!(fitError < e))
+          break;
+        p = fit;
+        e = fitError;
       }
     }
     return best;
   }
   /// The integer nearest to `w` (signed when symmetric).
   int quantize(float w, GroupParams p) const {
-    if (!(p.scale > 0.0f))
+    if (p.scale == 0.0f || !std::isfinite(p.scale))
       return 0;
-    int q = static_cast<int>(std::lround((w - p.min) / p.scale));
-    return symmetric ? std::clamp(q, -qmax, qmax) : std::clamp(q, 0, qmax);
+    float x = (w - p.min) / p.scale;
+    if (!(x > static_cast<float>(qmin)))
+      return qmin;
+    if (!(x < static_cast<float>(qmax)))
+      return qmax;
+    return static_cast<int>(std::lround(x));
   }
   float dequantize(int q, GroupParams p) const {
     return p.scale * static_cast<float>(q) + p.min;
   }
+  /// The stored code: symmetric 4-bit codes are q + 8, 8-bit ones q's
+  /// two's complement byte.
   int code(int q) const { return symmetric && bits == 4 ? q + 8 : q; }
 };
 
@@ -301,17 +365,29 @@ void mlir::llm::quantizeGPTQ(QuantAttr quant, const QuantLayout &l,
                : f.choose(values, l.group);
   };
   if (!identity)
-    for (int64_t r = 0; r < n; ++r)
+    llvm::parallelFor(0, n, [&](int64_t r) { // a row's parameters only
       for (int64_t g = 0; g < l.groupsPerRow; ++g) {
         params[r * l.groupsPerRow + g] =
             choose(weights + r * k + g * l.group, g * l.group);
         storeParams(f, l, out, r * l.groupsPerRow + g,
                     params[r * l.groupsPerRow + g]);
       }
-  // Rows are independent: blocks of rows stay in cache while each row of
-  // the factor is read once per block.
+    });
+  // Rows are independent (and, with an even width, share no byte of the
+  // output): blocks of rows stay in cache while each row of the factor is
+  // read once per block, and blocks run in parallel.
   constexpr int64_t kRowBlock = 16;
-  for (int64_t r0 = 0; r0 < n; r0 += kRowBlock) {
+  bool parallel = f.bits == 8 || k % 2 == 0;
+  auto forEachBlock = [&](llvm::function_ref<void(int64_t)> fn) {
+    int64_t blocks = (n + kRowBlock - 1) / kRowBlock;
+    if (parallel)
+      llvm::parallelFor(0, blocks, fn);
+    else
+      for (int64_t block = 0; block < blocks; ++block)
+        fn(block);
+  };
+  forEachBlock([&](int64_t block) {
+    int64_t r0 = block * kRowBlock;
     int64_t r1 = std::min(n, r0 + kRowBlock);
     for (int64_t a = 0; a < k; ++a) {
       int64_t col = factor.perm[a], g = col / l.group;
@@ -331,7 +407,7 @@ void mlir::llm::quantizeGPTQ(QuantAttr quant, const QuantLayout &l,
           row[b] -= err * u[b];
       }
     }
-  }
+  });
 }
 
 void mlir::llm::dequantize(QuantAttr quant, const QuantLayout &l,
