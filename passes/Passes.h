@@ -35,6 +35,9 @@ struct LLMOptimizationOptions {
   /// rtn or gptq; weights matching `quantRTN` are rounded to nearest.
   std::string quantMethod = "rtn";
   std::vector<std::string> quantRTN;
+  /// Activation-aware per-channel scaling (AWQ) folded into producers;
+  /// needs calibration like gptq.
+  bool quantEqualize = false;
   /// llm-plan-kv-cache: element type ("" keeps the imported one), layout
   /// (auto, contiguous, paged), paged block size (0: choose) and sequences.
   std::string kvDtype;

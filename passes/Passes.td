@@ -173,9 +173,22 @@ def LLMQuantize : Pass<"llm-quantize"> {
     other than `rtn` carries it as `llm.quant_method`; `rtn` lists glob
     patterns of weight names rounded to nearest whatever `method` says.
 
+    With `equalize` (activation-aware scaling, AWQ, Lin et al. 2024), each
+    input read only by quantized matmuls whose producer can absorb
+    per-channel scales (an RMSNorm's weight, or the up projection feeding
+    one side of SwiGLU's product) is marked: its consumers with
+    `llm.equalize = "<producer>"`, the producer with
+    `llm.equalized_output`. The packer then picks scales s from the
+    calibration statistics (searchEqualization in LLMQuant.h), multiplies
+    the consumers' input channels by s before quantizing and divides the
+    producer's output channels by s, so the model computes the same
+    function while rounding moves off the channels with large activations.
+    Inputs with other readers (the attention output, read through the KV
+    cache's grouped heads) are left alone.
+
     ```mlir
     %w = llm.weight "down_proj" quant <bits = 4, group = 128, scheme = symmetric>
-        {llm.quant_method = "gptq"} : tensor<576x1536xf32>
+        {llm.quant_method = "gptq", llm.equalize = "up_proj"} : tensor<576x1536xf32>
     ```
   }];
   let options = [
@@ -193,7 +206,10 @@ def LLMQuantize : Pass<"llm-quantize"> {
                "Glob patterns of weight names to quantize to 8 bits">,
     ListOption<"rtn", "rtn", "std::string",
                "Glob patterns of weight names to round to nearest whatever "
-               "the method">
+               "the method">,
+    Option<"equalize", "equalize", "bool", /*default=*/"false",
+           "Mark inputs for activation-aware per-channel scaling (AWQ), "
+           "folded into their producers when packing (needs calibration)">
   ];
   let statistics = [
     Statistic<"numQuantized", "quantized", "Weights quantized">

@@ -33,6 +33,7 @@ void mlir::llm::buildLLMOptimizationPipeline(
     quantize.int8.assign(options.quantInt8.begin(), options.quantInt8.end());
     quantize.method = options.quantMethod;
     quantize.rtn.assign(options.quantRTN.begin(), options.quantRTN.end());
+    quantize.equalize = options.quantEqualize;
     pm.addPass(createLLMQuantize(quantize));
   }
   LLMPlanKVCacheOptions kv;

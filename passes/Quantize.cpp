@@ -9,6 +9,7 @@
 #include "dialects/LLM/IR/LLMQuant.h"
 
 #include "mlir/IR/Builders.h"
+#include "llvm/ADT/SmallPtrSet.h"
 #include "llvm/Support/GlobPattern.h"
 
 namespace mlir {
@@ -37,6 +38,71 @@ SmallVector<OpOperand *> matmulUses(WeightOp weight) {
       uses.push_back(&use);
   }
   return uses;
+}
+
+/// The weight whose output channels are the channels of `input`, scaled
+/// one for one: the elementwise weight of an RMSNorm, or the [N, K] weight
+/// of a matmul feeding one side of an elementwise product (SwiGLU's up
+/// projection). Null when there is none or it has other users.
+WeightOp equalizationProducer(Value input) {
+  auto soleUse = [](Value v) { return v.hasOneUse(); };
+  Operation *def = input.getDefiningOp();
+  if (auto norm = dyn_cast_or_null<RMSNormOp>(def)) {
+    auto weight = norm.getWeight().getDefiningOp<WeightOp>();
+    if (weight && !weight.getQuant() &&
+        weight.getResult().getType().getRank() == 1 &&
+        soleUse(weight.getResult()))
+      return weight;
+    return {};
+  }
+  if (auto mul = dyn_cast_or_null<MulOp>(def)) {
+    for (Value side : {mul.getRhs(), mul.getLhs()}) {
+      auto matmul = side.getDefiningOp<MatmulOp>();
+      if (!matmul || !matmul.getTransposeB() || !soleUse(side) ||
+          side.getType() != input.getType())
+        continue;
+      auto weight = matmul.getRhs().getDefiningOp<WeightOp>();
+      if (weight && weight.getResult().getType().getRank() == 2 &&
+          soleUse(weight.getResult()) && !weight.getTransposed())
+        return weight;
+    }
+  }
+  return {};
+}
+
+/// Marks each input read only by quantized transposed matmuls, and whose
+/// producer can absorb per-channel scales, for equalization.
+void markEqualization(Operation *root) {
+  SmallVector<Value> inputs;
+  llvm::SmallPtrSet<Value, 16> seen;
+  root->walk([&](MatmulOp matmul) {
+    if (seen.insert(matmul.getLhs()).second)
+      inputs.push_back(matmul.getLhs());
+  });
+  for (Value input : inputs) {
+    SmallVector<WeightOp> consumers;
+    bool allQuantized = true;
+    for (Operation *user : input.getUsers()) {
+      auto matmul = dyn_cast<MatmulOp>(user);
+      WeightOp weight =
+          matmul ? matmul.getRhs().getDefiningOp<WeightOp>() : WeightOp();
+      if (!matmul || matmul.getLhs() != input || matmul.getRhs() == input ||
+          !matmul.getTransposeB() || !weight || !weight.getQuant() ||
+          !weight.getResult().hasOneUse()) {
+        allQuantized = false;
+        break;
+      }
+      consumers.push_back(weight);
+    }
+    if (!allQuantized || consumers.empty())
+      continue;
+    WeightOp producer = equalizationProducer(input);
+    if (!producer || producer->hasAttr(kEqualizedOutputAttr))
+      continue;
+    producer->setAttr(kEqualizedOutputAttr, UnitAttr::get(root->getContext()));
+    for (WeightOp consumer : consumers)
+      consumer->setAttr(kEqualizeAttr, producer.getNameAttr());
+  }
 }
 
 struct LLMQuantizePass : public llm::impl::LLMQuantizeBase<LLMQuantizePass> {
@@ -136,6 +202,8 @@ struct LLMQuantizePass : public llm::impl::LLMQuantizeBase<LLMQuantizePass> {
         quantized->setAttr(kQuantMethodAttr, weightMethod);
       ++numQuantized;
     }
+    if (equalize)
+      markEqualization(getOperation());
   }
 };
 

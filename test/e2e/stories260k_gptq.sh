@@ -3,7 +3,11 @@
 # tiny Llama, F32): int4 symmetric group-32 weights chosen by GPTQ
 # (calibrated on the first 512 tokens of GPL-3) must score a lower
 # perplexity than round-to-nearest on another text (Apache-2.0), and the
-# GPTQ build must still tell its story.
+# GPTQ build must still tell its story. Equalization (--quant-equalize)
+# rescales weights by per-channel factors folded into the RMSNorm and up
+# projection weights: at 8 bits, where rounding barely matters, the
+# equalized build must score within 2% of the plain one (a wrong fold would
+# not), and with GPTQ at 4 bits it must still tell its story.
 #   stories260k_gptq.sh LLM_COMPILE MODEL_GGUF WORK_DIR
 # Exits 77 (skipped) when the model file is absent.
 set -euo pipefail
@@ -27,9 +31,22 @@ gptq="$(ppl "$work/stories260k-gptq")"
 echo "perplexity on $text: rtn $rtn, gptq $gptq"
 python3 -c "import sys; sys.exit(0 if 0 < float('$gptq') < float('$rtn') else 1)" || {
   echo "FAIL: GPTQ's perplexity is not below RTN's" >&2; exit 1; }
-story="$("$work/stories260k-gptq" -n 40 2>/dev/null)"
-echo "output: $story"
-case "$story" in
-  "Once upon a time"*) echo "stories260k-gptq: PASS" ;;
-  *) echo "FAIL: the GPTQ build does not begin its story" >&2; exit 1 ;;
-esac
+"$compile" -q "$model" -o "$work/stories260k-int8" --quantize int8 --quant-group 32
+"$compile" -q "$model" -o "$work/stories260k-int8-eq" --quantize int8 --quant-group 32 \
+  --quant-equalize --calibration "$calibration" --calibration-tokens 512
+"$compile" -q "$model" -o "$work/stories260k-awq" --quantize int4 --quant-group 32 \
+  --quant-method gptq --quant-equalize --calibration "$calibration" --calibration-tokens 512
+int8="$(ppl "$work/stories260k-int8")"
+int8eq="$(ppl "$work/stories260k-int8-eq")"
+echo "perplexity on $text: int8 $int8, int8 equalized $int8eq"
+python3 -c "import sys; sys.exit(0 if abs(float('$int8eq') / float('$int8') - 1) < 0.02 else 1)" || {
+  echo "FAIL: equalization changed the int8 model's perplexity by 2% or more" >&2; exit 1; }
+for variant in gptq awq; do
+  story="$("$work/stories260k-$variant" -n 40 2>/dev/null)"
+  echo "$variant output: $story"
+  case "$story" in
+    "Once upon a time"*) ;;
+    *) echo "FAIL: the $variant build does not begin its story" >&2; exit 1 ;;
+  esac
+done
+echo "stories260k-gptq: PASS"

@@ -30,7 +30,9 @@ static bool usesGram(llm::WeightOp op) {
 
 bool frugal::needsCalibration(ModuleOp module) {
   bool needed = false;
-  module.walk([&](llm::WeightOp op) { needed |= usesGram(op); });
+  module.walk([&](llm::WeightOp op) {
+    needed |= usesGram(op) || op->hasAttr(llm::kEqualizeAttr);
+  });
   return needed;
 }
 
@@ -76,6 +78,8 @@ frugal::calibrateModel(ModuleOp module, const TensorSource &weights,
   f32->walk([](llm::WeightOp op) {
     op.removeQuantAttr();
     op->removeAttr(llm::kQuantMethodAttr);
+    op->removeAttr(llm::kEqualizeAttr);
+    op->removeAttr(llm::kEqualizedOutputAttr);
   });
   WeightLayout layout = assignWeightOffsets(*f32);
   std::vector<uint8_t> blob;

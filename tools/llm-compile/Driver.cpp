@@ -329,7 +329,8 @@ llvm::Error frugal::compileModel(const CompileOptions &options) {
     steps -= 1;
   // Activation-aware quantization runs the f32 model on calibration text.
   bool calibrate = needsWeights && options.optimization.quantBits != 0 &&
-                   options.optimization.quantMethod != "rtn";
+                   (options.optimization.quantMethod != "rtn" ||
+                    options.optimization.quantEqualize);
   if (calibrate)
     steps += 1;
   Progress progress(options.progress, steps);
@@ -378,7 +379,10 @@ llvm::Error frugal::compileModel(const CompileOptions &options) {
   std::vector<int64_t> calibrationTokens;
   if (calibrate) {
     if (!tokenizer)
-      return makeError("--quant-method=" + options.optimization.quantMethod +
+      return makeError(std::string(options.optimization.quantEqualize
+                                       ? "--quant-equalize"
+                                       : "--quant-method=" +
+                                             options.optimization.quantMethod) +
                        " runs the model on calibration text, but " +
                        options.input + " has no tokenizer");
     int64_t bos = tokenizer->bos >= 0 ? tokenizer->bos : config->bosTokenId;

@@ -28,6 +28,10 @@ WeightLayout frugal::assignWeightOffsets(ModuleOp module) {
       if (auto method = op->getAttrOfType<StringAttr>(llm::kQuantMethodAttr))
         os << "^" << method.getValue();
     }
+    if (auto with = op->getAttrOfType<StringAttr>(llm::kEqualizeAttr))
+      key += ("^eq:" + with.getValue()).str();
+    if (op->hasAttr(llm::kEqualizedOutputAttr))
+      key += "^eqout";
     auto it = offsets.find(key);
     if (it == offsets.end()) {
       auto type = op.getResult().getType();
@@ -46,6 +50,9 @@ WeightLayout frugal::assignWeightOffsets(ModuleOp module) {
       t.quant = op.getQuantAttr();
       if (auto method = op->getAttrOfType<StringAttr>(llm::kQuantMethodAttr))
         t.method = method.str();
+      if (auto with = op->getAttrOfType<StringAttr>(llm::kEqualizeAttr))
+        t.equalizeWith = with.str();
+      t.equalizedOutput = op->hasAttr(llm::kEqualizedOutputAttr);
       t.storageBytes = op.getStorageBytes();
       if (t.quant) {
         t.logicalRows = type.getDimSize(0);
@@ -69,15 +76,110 @@ struct BlobStreamer {
   const std::function<void(double)> &progress;
   const mlir::llm::CalibrationStats *calibration;
   std::string error = {};
-  /// GPTQ's factor of the last input statistics (q, k and v share them).
+  /// GPTQ's factor of the last input statistics (q, k and v share them)
+  /// and the equalization producer it was scaled for.
   const mlir::llm::ChannelStats *factored = nullptr;
+  std::string factoredWith = {};
   mlir::llm::GPTQFactor factor = {};
+  /// Equalization scales by producer name.
+  llvm::StringMap<std::vector<float>> scales = {};
+
+  /// The f32 values of `t` as packed: [rows, cols] transposed when asked.
+  bool readF32(const PackedTensor &t, std::vector<float> &buffer,
+               std::vector<float> &scratch) {
+    buffer.resize(t.numElements);
+    if (llvm::Error err = weights.readAsF32(t.name, buffer))
+      return fail(llvm::toString(std::move(err)));
+    if (t.transposed) {
+      scratch.resize(t.numElements);
+      for (int64_t r = 0; r < t.rows; ++r)
+        for (int64_t c = 0; c < t.cols; ++c)
+          scratch[c * t.rows + r] = buffer[r * t.cols + c];
+      buffer.swap(scratch);
+    }
+    return true;
+  }
+
+  /// Chooses the scales of every equalized input from its consumers'
+  /// weights and calibration statistics.
+  bool planEqualization() {
+    llvm::StringMap<std::vector<const PackedTensor *>> groups;
+    std::vector<std::string> order;
+    for (const PackedTensor &t : layout.tensors)
+      if (!t.equalizeWith.empty()) {
+        auto &group = groups[t.equalizeWith];
+        if (group.empty())
+          order.push_back(t.equalizeWith);
+        group.push_back(&t);
+      }
+    std::vector<std::vector<float>> values;
+    std::vector<float> scratch;
+    for (const std::string &producer : order) {
+      const auto &consumers = groups[producer];
+      const PackedTensor &first = *consumers.front();
+      const mlir::llm::ChannelStats *stats =
+          calibration ? calibration->lookup(first.name) : nullptr;
+      if (!stats || stats->channels != first.logicalCols || !stats->count)
+        return fail("weight '" + first.name +
+                    "' is equalized but has no calibration statistics of "
+                    "its " + std::to_string(first.logicalCols) +
+                    " input channels");
+      int64_t cols = stats->channels;
+      std::vector<double> meanAbs(cols), meanSquare(cols);
+      for (int64_t c = 0; c < cols; ++c) {
+        meanAbs[c] = stats->meanAbs(c);
+        meanSquare[c] = stats->meanSquare(c);
+      }
+      values.assign(consumers.size(), {});
+      std::vector<mlir::llm::EqualizedWeight> group;
+      for (size_t i = 0; i < consumers.size(); ++i) {
+        const PackedTensor &t = *consumers[i];
+        if (t.logicalCols != cols)
+          return fail("weights '" + first.name + "' and '" + t.name +
+                      "' are equalized together but have " +
+                      std::to_string(cols) + " and " +
+                      std::to_string(t.logicalCols) + " input channels");
+        if (!readF32(t, values[i], scratch))
+          return false;
+        group.push_back({t.quant, values[i].data(), t.logicalRows});
+      }
+      scales[producer] = mlir::llm::searchEqualization(group, cols, meanAbs,
+                                                       meanSquare);
+    }
+    return true;
+  }
+
+  /// Applies equalization to `buffer`, the f32 values of `t`.
+  bool equalize(const PackedTensor &t, std::vector<float> &buffer) {
+    if (!t.equalizeWith.empty()) {
+      const std::vector<float> &s = scales[t.equalizeWith];
+      int64_t cols = static_cast<int64_t>(s.size());
+      if (cols == 0 || t.numElements % cols != 0)
+        return fail("weight '" + t.name + "': no equalization scales of " +
+                    "its input channels from '" + t.equalizeWith + "'");
+      for (int64_t i = 0; i < t.numElements; ++i)
+        buffer[i] *= s[i % cols];
+    }
+    if (t.equalizedOutput) {
+      auto it = scales.find(t.name);
+      int64_t rows = it == scales.end() ? 0 : it->second.size();
+      if (rows == 0 || t.numElements % rows != 0)
+        return fail("weight '" + t.name + "' produces an equalized input " +
+                    "but no weight reading it was equalized");
+      int64_t cols = t.numElements / rows;
+      for (int64_t i = 0; i < t.numElements; ++i)
+        buffer[i] /= it->second[i / cols];
+    }
+    return true;
+  }
 
   bool operator()(llmrt::ByteSink &sink) {
     std::vector<float> buffer, transposed;
     std::vector<uint8_t> packed;
     int64_t written = 0;
     static const char zeros[64] = {};
+    if (!planEqualization())
+      return false;
     for (const PackedTensor &t : layout.tensors) {
       if (written < t.offset) {
         if (!sink.write(zeros, t.offset - written))
@@ -95,7 +197,8 @@ struct BlobStreamer {
         return fail("tensor " + t.name + ": expected " +
                     std::to_string(t.numElements) + " elements, found " +
                     std::to_string(n));
-      if (t.quant && !t.transposed) {
+      bool equalized = !t.equalizeWith.empty() || t.equalizedOutput;
+      if (t.quant && !t.transposed && !equalized) {
         // A source that stores this weight quantized the same way hands
         // over its codes and scales unchanged.
         packed.resize(t.storageBytes);
@@ -114,16 +217,8 @@ struct BlobStreamer {
           continue;
         }
       }
-      buffer.resize(t.numElements);
-      if (llvm::Error err = weights.readAsF32(t.name, buffer))
-        return fail(llvm::toString(std::move(err)));
-      if (t.transposed) {
-        transposed.resize(t.numElements);
-        for (int64_t r = 0; r < t.rows; ++r)
-          for (int64_t c = 0; c < t.cols; ++c)
-            transposed[c * t.rows + r] = buffer[r * t.cols + c];
-        buffer.swap(transposed);
-      }
+      if (!readF32(t, buffer, transposed) || !equalize(t, buffer))
+        return false;
       if (t.quant) {
         mlir::llm::QuantLayout ql = mlir::llm::getQuantLayout(
             t.quant, t.logicalRows, t.logicalCols);
@@ -139,9 +234,19 @@ struct BlobStreamer {
                         "' is quantized with gptq but has no calibration "
                         "statistics of its " +
                         std::to_string(t.logicalCols) + " input channels");
-          if (stats != factored) {
-            factor = mlir::llm::factorGPTQ(stats->gram.data(), stats->channels);
+          if (stats != factored || t.equalizeWith != factoredWith) {
+                        // Equalized inputs are X / s: X^T X scales by 1 / (s_i s_j).
+            std::vector<double> gram = stats->gram;
+            if (!t.equalizeWith.empty()) {
+              const std::vector<float> &s = scales[t.equalizeWith];
+              int64_t k = stats->channels;
+              for (int64_t i = 0; i < k; ++i)
+                for (int64_t j = 0; j < k; ++j)
+                  gram[i * k + j] /= double(s[i]) * double(s[j]);
+            }
+            factor = mlir::llm::factorGPTQ(gram.data(), stats->channels);
             factored = stats;
+            factoredWith = t.equalizeWith;
           }
           mlir::llm::quantizeGPTQ(t.quant, ql, buffer.data(), factor,
                                   packed.data());

@@ -38,6 +38,11 @@ struct PackedTensor {
   int64_t storageBytes = 0;
   /// How the codes are chosen (llm.quant_method; empty: round to nearest).
   std::string method;
+  /// Equalization (LLMQuant.h): the producer whose scales multiply this
+  /// weight's input channels, and whether this weight is a producer whose
+  /// output channels are divided by its consumers' scales.
+  std::string equalizeWith;
+  bool equalizedOutput = false;
 };
 
 /// The packed weights: every distinct `llm.weight` of the module, as f32, at

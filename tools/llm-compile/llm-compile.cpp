@@ -66,8 +66,16 @@ static cl::opt<std::string> quantMethod(
 static cl::list<std::string> quantRTN(
     "quant-rtn", cl::desc("Glob of weight names rounded to nearest whatever "
                           "--quant-method says (repeatable)"));
+static cl::opt<bool> quantEqualize(
+    "quant-equalize",
+    cl::desc("Activation-aware per-channel scaling (AWQ) of each quantized "
+             "matmul's inputs, folded into the RMSNorm or up projection "
+             "that produces them (runs the f32 model on --calibration text "
+             "first; combines with either --quant-method)"),
+    cl::init(false));
 static cl::opt<std::string> calibration(
-    "calibration", cl::desc("Calibration text of --quant-method=gptq"),
+    "calibration",
+    cl::desc("Calibration text of --quant-method=gptq and --quant-equalize"),
     cl::value_desc("file"), cl::init("/usr/share/common-licenses/GPL-3"));
 static cl::opt<int64_t> calibrationTokens(
     "calibration-tokens",
@@ -214,6 +222,7 @@ int main(int argc, char **argv) {
   }
   options.optimization.quantMethod = quantMethod;
   options.optimization.quantRTN = quantRTN;
+  options.optimization.quantEqualize = quantEqualize;
   options.calibrationText = calibration;
   options.calibrationTokens = calibrationTokens;
   if (kvDtype != "f32" && kvDtype != "f16" && kvDtype != "int8") {

@@ -410,6 +410,85 @@ void mlir::llm::quantizeGPTQ(QuantAttr quant, const QuantLayout &l,
   });
 }
 
+//===----------------------------------------------------------------------===//
+// Equalization
+//===----------------------------------------------------------------------===//
+
+std::vector<float> mlir::llm::searchEqualization(
+    llvm::ArrayRef<EqualizedWeight> weights, int64_t cols,
+    llvm::ArrayRef<double> meanAbs, llvm::ArrayRef<double> meanSquare,
+    double *alphaOut) {
+  assert(static_cast<int64_t>(meanAbs.size()) == cols &&
+         static_cast<int64_t>(meanSquare.size()) == cols &&
+         "statistics of another width");
+  // Channels the calibration barely saw keep a floor, so no scale is 0.
+  double top = 0.0;
+  for (double m : meanAbs)
+    top = std::max(top, m);
+  std::vector<double> base(cols, 1.0);
+  if (top > 0.0)
+    for (int64_t c = 0; c < cols; ++c)
+      base[c] = std::max(meanAbs[c], 1e-5 * top);
+  auto scalesFor = [&](double alpha) {
+    std::vector<float> s(cols);
+    double lo = 1e300, hi = 0.0;
+    for (int64_t c = 0; c < cols; ++c) {
+      double v = std::pow(base[c], alpha);
+      lo = std::min(lo, v);
+      hi = std::max(hi, v);
+      s[c] = static_cast<float>(v);
+    }
+    float norm = static_cast<float>(std::sqrt(lo * hi));
+    for (float &v : s)
+      v /= norm;
+    return s;
+  };
+  // The importance-weighted error of rounding each group of the scaled
+  // weights, measured on the unscaled ones; rows in parallel.
+  auto errorOf = [&](const std::vector<float> &s) {
+    double total = 0.0;
+    for (const EqualizedWeight &w : weights) {
+      QuantFormat f(w.quant);
+      QuantLayout l = getQuantLayout(w.quant, w.rows, cols);
+      std::vector<double> rowError(w.rows, 0.0);
+      llvm::parallelFor(0, w.rows, [&](int64_t r) {
+        std::vector<float> scaled(l.group);
+        double e = 0.0;
+        for (int64_t g = 0; g < l.groupsPerRow; ++g) {
+          const float *row = w.weights + r * cols + g * l.group;
+          const float *sg = &s[g * l.group];
+          for (int64_t k = 0; k < l.group; ++k)
+            scaled[k] = row[k] * sg[k];
+          GroupParams p = f.choose(scaled.data(), l.group);
+          for (int64_t k = 0; k < l.group; ++k) {
+            double d = row[k] - f.dequantize(f.quantize(scaled[k], p), p) / sg[k];
+            e += meanSquare[g * l.group + k] * d * d;
+          }
+        }
+        rowError[r] = e;
+      });
+      for (double e : rowError)
+        total += e;
+    }
+    return total;
+  };
+  std::vector<float> best = scalesFor(0.0);
+  double bestError = errorOf(best), bestAlpha = 0.0;
+  for (int step = 1; step <= 20; ++step) {
+    double alpha = 0.05 * step;
+    std::vector<float> s = scalesFor(alpha);
+    double e = errorOf(s);
+    if (e < bestError) {
+      bestError = e;
+      best = std::move(s);
+      bestAlpha = alpha;
+    }
+  }
+  if (alphaOut)
+    *alphaOut = bestAlpha;
+  return best;
+}
+
 void mlir::llm::dequantize(QuantAttr quant, const QuantLayout &l,
                            const uint8_t *packed, float *out) {
   unsigned bits = quant.getBits();

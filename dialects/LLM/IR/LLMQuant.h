@@ -100,6 +100,37 @@ void quantizeGPTQ(QuantAttr quant, const QuantLayout &layout,
                   const float *weights, const GPTQFactor &factor,
                   uint8_t *out);
 
+/// Discardable attributes of activation-aware equalization (AWQ, Lin et
+/// al. 2024; llm-quantize's `equalize`). A weight marked
+/// `llm.equalize = "<producer>"` has its input channels multiplied by
+/// per-channel scales s when packed; the producer weight, marked
+/// `llm.equalized_output`, has its output channels (its elements when
+/// rank 1, an RMSNorm weight; its rows when rank 2, a [N, K] matmul weight)
+/// divided by the same s, so the product is unchanged in exact arithmetic
+/// and the rounding error moves off the channels with large activations.
+constexpr llvm::StringLiteral kEqualizeAttr = "llm.equalize";
+constexpr llvm::StringLiteral kEqualizedOutputAttr = "llm.equalized_output";
+
+/// One weight [rows, cols] of a group that reads the same input.
+struct EqualizedWeight {
+  QuantAttr quant;
+  const float *weights = nullptr;
+  int64_t rows = 0;
+};
+
+/// The per-input-channel scales of `weights` (all `cols` wide, reading one
+/// input whose channels have mean |x| `meanAbs` and mean x^2 `meanSquare`):
+/// s = meanAbs^alpha normalized to a geometric mean range of 1, with alpha
+/// in {0, 0.05, ..., 1} chosen by the least output error
+/// sum_c meanSquare[c] (W[r][c] - Q(W[r][c] s[c]) / s[c])^2 of round to
+/// nearest. alpha = 0 (all ones) is a candidate, so the error is never
+/// above plain rounding's. `alpha`, when given, receives the choice.
+std::vector<float> searchEqualization(llvm::ArrayRef<EqualizedWeight> weights,
+                                      int64_t cols,
+                                      llvm::ArrayRef<double> meanAbs,
+                                      llvm::ArrayRef<double> meanSquare,
+                                      double *alpha = nullptr);
+
 /// Dequantizes `packed` back to row-major f32 (the reference semantics).
 void dequantize(QuantAttr quant, const QuantLayout &layout,
                 const uint8_t *packed, float *out);

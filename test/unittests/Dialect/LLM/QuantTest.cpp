@@ -227,4 +227,58 @@ TEST_F(QuantTest, GPTQDegenerateHessian) {
   }
 }
 
+// Equalization on activations of uneven channel scale: the chosen scales
+// move rounding error off the large channels, so the output error of round
+// to nearest on W diag(s) (undone by diag(1/s) on the inputs) is well below
+// plain rounding's; with equal channels every scale is 1.
+TEST_F(QuantTest, EqualizationLowersOutputError) {
+  makeProblem(48, 256, 600, 5);
+  int64_t tokens = static_cast<int64_t>(inputs.size()) / cols;
+  std::vector<double> meanAbs(cols, 0.0), meanSquare(cols, 0.0);
+  for (int64_t t = 0; t < tokens; ++t)
+    for (int64_t c = 0; c < cols; ++c) {
+      meanAbs[c] += std::fabs(inputs[t * cols + c]) / tokens;
+      meanSquare[c] += double(inputs[t * cols + c]) * inputs[t * cols + c] /
+                       tokens;
+    }
+  for (unsigned group : {32u, 128u}) {
+    QuantAttr q = quant(4, group, QuantScheme::symmetric);
+    double alpha = -1.0;
+    std::vector<float> s = searchEqualization(
+        {EqualizedWeight{q, weights.data(), rows}}, cols, meanAbs, meanSquare,
+        &alpha);
+    ASSERT_EQ(static_cast<int64_t>(s.size()), cols);
+    EXPECT_GT(alpha, 0.0) << "group " << group;
+    // Quantize W diag(s), then fold diag(1/s) back for the comparison.
+    std::vector<float> original = weights;
+    for (int64_t i = 0; i < rows * cols; ++i)
+      weights[i] *= s[i % cols];
+    std::vector<uint8_t> packed = rtn(q);
+    QuantLayout l = getQuantLayout(q, rows, cols);
+    std::vector<float> deq(rows * cols);
+    dequantize(q, l, packed.data(), deq.data());
+    weights = original;
+    std::vector<uint8_t> plain = rtn(q);
+    double plainError = outputError(q, plain);
+    double equalizedError = 0.0;
+    for (int64_t r = 0; r < rows; ++r)
+      for (int64_t t = 0; t < tokens; ++t) {
+        double e = 0.0;
+        for (int64_t c = 0; c < cols; ++c)
+          e += (double(weights[r * cols + c]) - deq[r * cols + c] / s[c]) *
+               inputs[t * cols + c];
+        equalizedError += e * e;
+      }
+    EXPECT_LT(equalizedError, 0.9 * plainError)
+        << "group " << group << " alpha " << alpha;
+  }
+  std::vector<double> flat(cols, 0.5);
+  std::vector<float> ones = searchEqualization(
+      {EqualizedWeight{quant(4, 32, QuantScheme::symmetric), weights.data(),
+                       rows}},
+      cols, flat, flat);
+  for (float v : ones)
+    EXPECT_FLOAT_EQ(v, 1.0f);
+}
+
 } // namespace
