@@ -44,6 +44,10 @@ struct LLMOptimizationOptions {
   std::string kvLayout = "auto";
   int64_t kvBlockSize = 0;
   int64_t maxBatch = 1;
+  /// The cost-model target (and overrides) that chooses the paged block
+  /// size: the target the build is for.
+  std::string costTarget = "host-cpu";
+  std::vector<std::string> costTargetParams;
   /// llm-plan-memory: place intermediates in one static arena sized for
   /// calls of at most `maxTokensPerCall` tokens (0: no plan).
   int64_t maxTokensPerCall = 512;

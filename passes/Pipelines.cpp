@@ -41,6 +41,9 @@ void mlir::llm::buildLLMOptimizationPipeline(
   kv.layout = options.kvLayout;
   kv.blockSize = options.kvBlockSize;
   kv.maxBatch = options.maxBatch;
+  kv.target = options.costTarget;
+  kv.targetParams.assign(options.costTargetParams.begin(),
+                         options.costTargetParams.end());
   pm.addPass(createLLMPlanKVCache(kv));
   // Several sequences: a decode step that serves them all at once.
   if (options.maxBatch > 1)

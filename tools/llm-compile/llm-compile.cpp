@@ -107,11 +107,12 @@ static cl::opt<std::string> reportPath(
                        "docs/report.schema.json) to FILE and print a table"),
     cl::value_desc("FILE"), cl::init(""));
 static cl::opt<std::string> reportTarget(
-    "target", cl::desc("Cost-model target of --report: a name (host-cpu, "
-                       "sm_80, sm_90, gfx942) or a target JSON file"),
+    "target", cl::desc("Cost-model target of --report and of the KV cache's "
+                       "block size: a name (host-cpu, sm_80, sm_90, "
+                       "gfx942) or a target JSON file"),
     cl::init("host-cpu"));
 static cl::list<std::string> targetParams(
-    "target-param", cl::desc("Override of the --report target, key=value "
+    "target-param", cl::desc("Override of the --target, key=value "
                              "(carbon=50, price=2.5; repeatable)"));
 static cl::opt<bool> measure(
     "measure", cl::desc("With --report: run the built executable (--bench) "
@@ -189,6 +190,8 @@ int main(int argc, char **argv) {
   options.report.path = reportPath;
   options.report.target = reportTarget;
   options.report.targetParams = targetParams;
+  options.optimization.costTarget = reportTarget;
+  options.optimization.costTargetParams = targetParams;
   options.report.measure = measure;
   options.report.promptTokens = reportPrompt;
   options.report.decodeTokens = reportDecode;
