@@ -10,3 +10,13 @@
 
 // RUN: not llm-compile %S/../../fixtures/tiny-llama --quantize int4 --quant-method awq -o %t 2>&1 | FileCheck %s --check-prefix=METHOD
 // METHOD: error: --quant-method expects rtn or gptq, got 'awq'
+
+// --quant-equalize reaches llm-quantize (the norms absorb the scales of
+// q/k/v and gate/up, up_proj those of down_proj) and needs calibration too.
+// RUN: llm-compile %S/../../fixtures/tiny-llama --quantize int4 --quant-equalize --emit mlir -o - | FileCheck %s --check-prefix=EQ
+// EQ: llm.weight "model.layers.0.input_layernorm.weight" at {{[0-9]+}} {llm.equalized_output}
+// EQ: llm.weight "model.layers.0.self_attn.q_proj.weight" quant <bits = 4, group = 32, scheme = symmetric> at {{[0-9]+}} {llm.equalize = "model.layers.0.input_layernorm.weight"}
+// EQ: llm.weight "model.layers.0.mlp.up_proj.weight" quant <bits = 4, group = 32, scheme = symmetric> at {{[0-9]+}} {llm.equalize = "model.layers.0.post_attention_layernorm.weight", llm.equalized_output}
+// EQ: llm.weight "model.layers.0.mlp.down_proj.weight" quant <bits = 4, group = 32, scheme = symmetric> at {{[0-9]+}} {llm.equalize = "model.layers.0.mlp.up_proj.weight"}
+// RUN: not llm-compile %S/../../fixtures/tiny-llama --quantize int4 --quant-equalize -o %t 2>&1 | FileCheck %s --check-prefix=EQNOTOK
+// EQNOTOK: error: --quant-equalize runs the model on calibration text, but {{.*}}tiny-llama has no tokenizer
