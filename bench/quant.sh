@@ -7,10 +7,14 @@
 #                       [--variants v1,v2,...]
 #
 # Variants: f32 (the HF checkpoint), Frugal's RTN group-32 int8 (symmetric)
-# and int4 (symmetric and asymmetric), symmetric int4 group 128 rounded to
-# nearest and chosen by GPTQ (calibrated on all of Apache-2.0, about 2300
-# tokens, so not on the scored text; with SmolLM2's 576 input channels
-# only down_proj divides into groups of 128), and the GGUF files compiled as they
+# and int4 (symmetric rounded to nearest and chosen by GPTQ, asymmetric),
+# symmetric int4 group 128 rounded to nearest, chosen by GPTQ, and by GPTQ
+# after activation-aware equalization (AWQ-style scales folded into the
+# RMSNorm and up projection weights), each with the tied logits matmul in
+# int8 (--quant-int8) and the rest int4 (with SmolLM2's 576 input channels
+# only down_proj divides into groups of 128, the others take 64). Activation-
+# aware variants calibrate on 8192 tokens of the Apache, MPL, GFDL, Artistic,
+# CC0 and BSD licenses (not the scored GPL-3). Then the GGUF files compiled as they
 # are: the Q4_1 one the default model comes from (kept packed, transcoded
 # losslessly) and a Q8_0 one re-encoded from it by bench/gguf_requant.py,
 # and, with llama.cpp at hand, a Q4_K_M one made from the Q8_0 file by
@@ -31,7 +35,7 @@ BUILD_DIR="${BUILD_DIR:-$ROOT/build}"
 CACHE="${FRUGAL_CACHE_DIR:-$HOME/.cache/frugal}"
 TOKENS=128
 RUNS=2
-PPL_TOKENS=1000
+PPL_TOKENS=4096
 LLAMACPP=1
 ONLY=""
 while [ $# -gt 0 ]; do
@@ -76,7 +80,9 @@ head -c 1200 "$TEXT" | tr '\n' ' ' >"$PROMPT_FILE"
 PROMPT="$(cat "$PROMPT_FILE")"
 EMBED_F32_BYTES="$(python3 -c "import json,sys; c=json.load(open(sys.argv[1])); print(c['vocab_size']*c['hidden_size']*4)" "$MODEL_DIR/config.json")"
 
-VARIANTS=(f32 int8 int4-sym int4-asym int4-g128 int4-gptq gguf-q8_0 gguf-q4_1)
+CALIBRATION="$WORK/calibration.txt"
+(cd /usr/share/common-licenses && cat Apache-2.0 MPL-2.0 MPL-1.1 GFDL-1.3 Artistic CC0-1.0 BSD) >"$CALIBRATION"
+VARIANTS=(f32 int8 int4-sym int4-gptq32 int4-asym int4-g128 int4-gptq int4-awq gguf-q8_0 gguf-q4_1)
 [ -s "$GGUF_Q4KM" ] && VARIANTS+=(gguf-q4_k_m)
 if [ -n "$ONLY" ]; then
   # f32 is the fidelity reference of every other row.
@@ -85,14 +91,19 @@ fi
 compile() {
   local v="$1" out="$WORK/smollm2-$1"
   local lc="$BUILD_DIR/bin/llm-compile"
+  local calib="--calibration $CALIBRATION --calibration-tokens 8192"
+  # The tied embedding's logits copy (the lookup keeps its f32 table).
+  local lm_int8="--quant-int8 model.embed_tokens.weight"
   case "$v" in
     f32) "$lc" -q "$MODEL_DIR" -o "$out" ;;
     int8) "$lc" -q "$MODEL_DIR" -o "$out" --quantize int8 --quant-group 32 ;;
     int4-sym) "$lc" -q "$MODEL_DIR" -o "$out" --quantize int4 --quant-group 32 ;;
     int4-asym) "$lc" -q "$MODEL_DIR" -o "$out" --quantize int4 --quant-group 32 --quant-scheme asymmetric ;;
-    int4-g128) "$lc" -q "$MODEL_DIR" -o "$out" --quantize int4 --quant-group 128 ;;
-    int4-gptq) "$lc" -q "$MODEL_DIR" -o "$out" --quantize int4 --quant-group 128 --quant-method gptq \
-                 --calibration /usr/share/common-licenses/Apache-2.0 --calibration-tokens 4096 ;;
+    int4-gptq32) "$lc" -q "$MODEL_DIR" -o "$out" --quantize int4 --quant-group 32 --quant-method gptq $calib ;;
+    int4-g128) "$lc" -q "$MODEL_DIR" -o "$out" --quantize int4 --quant-group 128 $lm_int8 ;;
+    int4-gptq) "$lc" -q "$MODEL_DIR" -o "$out" --quantize int4 --quant-group 128 $lm_int8 --quant-method gptq $calib ;;
+    int4-awq) "$lc" -q "$MODEL_DIR" -o "$out" --quantize int4 --quant-group 128 $lm_int8 --quant-method gptq \
+                --quant-equalize $calib ;;
     gguf-q8_0) "$lc" -q "$GGUF_Q80" -o "$out" ;;
     gguf-q4_1) "$lc" -q "$GGUF_Q41" -o "$out" ;;
     gguf-q4_k_m) "$lc" -q "$GGUF_Q4KM" -o "$out" ;;
@@ -127,8 +138,8 @@ for v in "${VARIANTS[@]}"; do
   bw="$("$WORK/membw" "$bin.fgw" 5 2>/dev/null)"
   fbytes="$(stat -c %s "$bin.fgw")"
   rbytes="$fbytes"
-  # Group 128 leaves the tied logits matmul (576 inputs) on the f32 table.
-  case "$v" in f32|int4-g128|int4-gptq) ;; *) rbytes=$((fbytes - EMBED_F32_BYTES)) ;; esac
+  # Quantized builds read the quantized logits copy, not the f32 table.
+  [ "$v" = f32 ] || rbytes=$((fbytes - EMBED_F32_BYTES))
   ll_pre=nan; ll_dec=nan
   if [ -n "$LLAMA_PY" ] && [[ "$v" == gguf-* ]]; then
     gguf="$GGUF_Q41"; [ "$v" = gguf-q8_0 ] && gguf="$GGUF_Q80"
@@ -150,7 +161,7 @@ print(f"bench/quant.sh: SmolLM2-135M-Instruct, Frugal CPU ({threads} threads), "
 print(f"perplexity: first {rows[0][7]} tokens of GPL-3, windows of 512; "
       "KL(f32 || variant) in nats; roofline = bandwidth / MB read per token")
 hdr = (f"{'variant':10} {'file MB':>8} {'read MB':>8} {'GB/s':>6} {'roof t/s':>8} "
-       f"{'prefill':>8} {'decode':>8} {'ratio':>6} {'ppl':>8} {'dppl':>7} "
+       f"{'prefill':>8} {'decode':>8} {'ratio':>6} {'ppl':>8} {'dppl %':>7} "
        f"{'KL':>8} {'top1':>6}")
 if llama:
     hdr += f" {'llama pre':>9} {'llama dec':>9} {'ours/ll pre':>11} {'ours/ll dec':>11}"
@@ -160,7 +171,7 @@ for r in rows:
     fb, rb, pre, dec, bw, ppl = int(fb), int(rb), float(pre), float(dec), float(bw), float(ppl)
     roof = bw * 1e9 / rb
     line = (f"{v:10} {fb/1e6:8.1f} {rb/1e6:8.1f} {bw:6.1f} {roof:8.1f} {pre:8.1f} "
-            f"{dec:8.1f} {dec/roof:6.2f} {ppl:8.3f} {ppl - f32_ppl:+7.3f} "
+            f"{dec:8.1f} {dec/roof:6.2f} {ppl:8.3f} {100 * (ppl / f32_ppl - 1):+7.2f} "
             f"{float(kl):8.5f} {float(top1):6.3f}")
     if llama:
         lp, ld = float(lpre), float(ldec)
