@@ -235,16 +235,19 @@ struct BlobStreamer {
                         "statistics of its " +
                         std::to_string(t.logicalCols) + " input channels");
           if (stats != factored || t.equalizeWith != factoredWith) {
-                        // Equalized inputs are X / s: X^T X scales by 1 / (s_i s_j).
-            std::vector<double> gram = stats->gram;
+            // Equalized inputs are X / s: X^T X scales by 1 / (s_i s_j).
+            const std::vector<double> *gram = &stats->gram;
+            std::vector<double> scaled;
             if (!t.equalizeWith.empty()) {
               const std::vector<float> &s = scales[t.equalizeWith];
               int64_t k = stats->channels;
+              scaled = stats->gram;
               for (int64_t i = 0; i < k; ++i)
                 for (int64_t j = 0; j < k; ++j)
-                  gram[i * k + j] /= double(s[i]) * double(s[j]);
+                  scaled[i * k + j] /= double(s[i]) * double(s[j]);
+              gram = &scaled;
             }
-            factor = mlir::llm::factorGPTQ(gram.data(), stats->channels);
+            factor = mlir::llm::factorGPTQ(gram->data(), stats->channels);
             factored = stats;
             factoredWith = t.equalizeWith;
           }

@@ -461,7 +461,8 @@ std::vector<float> mlir::llm::searchEqualization(
             scaled[k] = row[k] * sg[k];
           GroupParams p = f.choose(scaled.data(), l.group);
           for (int64_t k = 0; k < l.group; ++k) {
-            double d = row[k] - f.dequantize(f.quantize(scaled[k], p), p) / sg[k];
+            double d =
+                row[k] - f.dequantize(f.quantize(scaled[k], p), p) / sg[k];
             e += meanSquare[g * l.group + k] * d * d;
           }
         }
