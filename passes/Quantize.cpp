@@ -45,25 +45,24 @@ SmallVector<OpOperand *> matmulUses(WeightOp weight) {
 /// of a matmul feeding one side of an elementwise product (SwiGLU's up
 /// projection). Null when there is none or it has other users.
 WeightOp equalizationProducer(Value input) {
-  auto soleUse = [](Value v) { return v.hasOneUse(); };
   Operation *def = input.getDefiningOp();
   if (auto norm = dyn_cast_or_null<RMSNormOp>(def)) {
     auto weight = norm.getWeight().getDefiningOp<WeightOp>();
     if (weight && !weight.getQuant() &&
         weight.getResult().getType().getRank() == 1 &&
-        soleUse(weight.getResult()))
+        weight.getResult().hasOneUse())
       return weight;
     return {};
   }
   if (auto mul = dyn_cast_or_null<MulOp>(def)) {
     for (Value side : {mul.getRhs(), mul.getLhs()}) {
       auto matmul = side.getDefiningOp<MatmulOp>();
-      if (!matmul || !matmul.getTransposeB() || !soleUse(side) ||
+      if (!matmul || !matmul.getTransposeB() || !side.hasOneUse() ||
           side.getType() != input.getType())
         continue;
       auto weight = matmul.getRhs().getDefiningOp<WeightOp>();
       if (weight && weight.getResult().getType().getRank() == 2 &&
-          soleUse(weight.getResult()) && !weight.getTransposed())
+          weight.getResult().hasOneUse() && !weight.getTransposed())
         return weight;
     }
   }
@@ -86,8 +85,7 @@ void markEqualization(Operation *root) {
       auto matmul = dyn_cast<MatmulOp>(user);
       WeightOp weight =
           matmul ? matmul.getRhs().getDefiningOp<WeightOp>() : WeightOp();
-      if (!matmul || matmul.getLhs() != input || matmul.getRhs() == input ||
-          !matmul.getTransposeB() || !weight || !weight.getQuant() ||
+      if (!matmul || matmul.getLhs() != input || !matmul.getTransposeB() || !weight || !weight.getQuant() ||
           !weight.getResult().hasOneUse()) {
         allQuantized = false;
         break;

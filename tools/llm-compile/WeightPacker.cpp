@@ -152,13 +152,13 @@ struct BlobStreamer {
   /// Applies equalization to `buffer`, the f32 values of `t`.
   bool equalize(const PackedTensor &t, std::vector<float> &buffer) {
     if (!t.equalizeWith.empty()) {
-      const std::vector<float> &s = scales[t.equalizeWith];
-      int64_t cols = static_cast<int64_t>(s.size());
+      auto it = scales.find(t.equalizeWith);
+      int64_t cols = it == scales.end() ? 0 : it->second.size();
       if (cols == 0 || t.numElements % cols != 0)
         return fail("weight '" + t.name + "': no equalization scales of " +
                     "its input channels from '" + t.equalizeWith + "'");
       for (int64_t i = 0; i < t.numElements; ++i)
-        buffer[i] *= s[i % cols];
+        buffer[i] *= it->second[i % cols];
     }
     if (t.equalizedOutput) {
       auto it = scales.find(t.name);

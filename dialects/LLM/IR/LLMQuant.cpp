@@ -13,6 +13,7 @@
 #include <cassert>
 #include <cmath>
 #include <cstring>
+#include <limits>
 
 using namespace mlir;
 using namespace mlir::llm;
@@ -162,7 +163,7 @@ struct QuantFormat {
     float lo = *std::min_element(w, w + n);
     float hi = *std::max_element(w, w + n);
     GroupParams best;
-    double bestError = 0.0;
+    double bestError = std::numeric_limits<double>::infinity();
     auto consider = [&](GroupParams p) {
       double e = error(w, importance, n, p);
       if (e < bestError) {
@@ -171,8 +172,6 @@ struct QuantFormat {
       }
       return e;
     };
-    best = fromRange(lo, hi);
-    bestError = error(w, importance, n, best);
     for (int step = 0; step < 25; ++step) {
       float shrink = 1.0f - 0.02f * static_cast<float>(step);
       GroupParams p = fromRange(shrink * lo, shrink * hi);
