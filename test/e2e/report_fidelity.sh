@@ -7,10 +7,8 @@ set -euo pipefail
 compile="$1"; gguf="$2"; work="$3"; schema="$4"
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 text=/usr/share/common-licenses/GPL-3
-if [ ! -f "$gguf" ] || [ ! -f "$text" ]; then
-  echo "skipped: $gguf or $text is missing"
-  exit 77
-fi
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+skip_unless_files "$SHARED_MODELS_HINT" "$gguf" "$text"
 mkdir -p "$work"
 "$compile" -q "$gguf" -o "$work/fidelity-f32"
 "$compile" -q "$gguf" -o "$work/fidelity-int8" --quantize int8 \

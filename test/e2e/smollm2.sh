@@ -8,10 +8,9 @@ set -euo pipefail
 bin="$1"; work="$2"
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 model="${FRUGAL_MODELS_DIR:-$HOME/.cache/frugal/models}/SmolLM2-135M-Instruct"
-if [ ! -f "$model/model.safetensors" ]; then
-  echo "SKIP: $model not found; run scripts/fetch_default_model.sh (scripts/test.sh does)"
-  exit 77
-fi
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+skip_unless_files "run scripts/fetch_default_model.sh; scripts/test.sh does" \
+  "$model/model.safetensors"
 mkdir -p "$work"
 "$bin/llm-compile" -q "$model" -o "$work/smollm2"
 python3 "$here/check_tokenizer.py" --tokenize "$bin/llmrt-tokenize" \

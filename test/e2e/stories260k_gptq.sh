@@ -12,10 +12,8 @@
 # Exits 77 (skipped) when the model file is absent.
 set -euo pipefail
 compile="$1"; model="$2"; work="$3"
-if [ ! -f "$model" ]; then
-  echo "SKIP: $model not found (the shared test models live next to the repository)"
-  exit 77
-fi
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+skip_unless_files "$SHARED_MODELS_HINT" "$model"
 mkdir -p "$work"
 calibration=/usr/share/common-licenses/GPL-3
 text=/usr/share/common-licenses/Apache-2.0
