@@ -38,6 +38,8 @@ struct LLMOptimizationOptions {
   /// Activation-aware per-channel scaling (AWQ) folded into producers;
   /// needs calibration like gptq.
   bool quantEqualize = false;
+  /// Quantize embedding tables too; a tied one becomes one quantized table.
+  bool quantEmbeddings = false;
   /// llm-plan-kv-cache: element type ("" keeps the imported one), layout
   /// (auto, contiguous, paged), paged block size (0: choose) and sequences.
   std::string kvDtype;

@@ -154,9 +154,12 @@ def LLMQuantize : Pass<"llm-quantize"> {
     `#llm.quant<bits, group, scheme>`; the packer then quantizes it at
     compile time (scales and mins in f16, layout in
     dialects/LLM/IR/LLMQuant.h) and the CPU lowering fuses dequantization
-    into the matmul kernel. A weight that also has other users (a tied
-    embedding table) keeps its float copy for them and gets a quantized
-    copy for its matmuls. `keep` lists glob patterns of weight names left in
+    into the matmul kernel. With `embeddings`, embedding tables
+    (`llm.embed`'s table) are quantized the same way and the lookup
+    dequantizes the selected rows, so a tied embedding is one quantized
+    table read by both the lookup and the logits matmul. Without it, a
+    weight that also has other users (a tied embedding table) keeps its
+    float copy for them and gets a quantized copy for its matmuls. `keep` lists glob patterns of weight names left in
     f32; `int8` lists patterns quantized to 8 bits whatever `bits` says.
     When `group` does not divide a weight's rows, the weight uses the
     largest smaller power of two (at least 16) that does, with a remark;
@@ -207,6 +210,9 @@ def LLMQuantize : Pass<"llm-quantize"> {
     ListOption<"rtn", "rtn", "std::string",
                "Glob patterns of weight names to round to nearest whatever "
                "the method">,
+    Option<"embeddings", "embeddings", "bool", /*default=*/"false",
+           "Also quantize embedding tables (rounded to nearest when only "
+           "looked up); lookups dequantize the selected rows">,
     Option<"equalize", "equalize", "bool", /*default=*/"false",
            "Mark inputs for activation-aware per-channel scaling (AWQ), "
            "folded into their producers when packing (needs calibration)">

@@ -34,6 +34,7 @@ void mlir::llm::buildLLMOptimizationPipeline(
     quantize.method = options.quantMethod;
     quantize.rtn.assign(options.quantRTN.begin(), options.quantRTN.end());
     quantize.equalize = options.quantEqualize;
+    quantize.embeddings = options.quantEmbeddings;
     pm.addPass(createLLMQuantize(quantize));
   }
   LLMPlanKVCacheOptions kv;

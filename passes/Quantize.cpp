@@ -40,6 +40,15 @@ SmallVector<OpOperand *> matmulUses(WeightOp weight) {
   return uses;
 }
 
+/// Uses of `weight` as the table of an llm.embed.
+SmallVector<OpOperand *> lookupUses(WeightOp weight) {
+  SmallVector<OpOperand *> uses;
+  for (OpOperand &use : weight.getResult().getUses())
+    if (isa<EmbedOp>(use.getOwner()) && use.getOperandNumber() == 0)
+      uses.push_back(&use);
+  return uses;
+}
+
 /// The weight whose output channels are the channels of `input`, scaled
 /// one for one: the elementwise weight of an RMSNorm, or the [N, K] weight
 /// of a matmul feeding one side of an elementwise product (SwiGLU's up
@@ -153,7 +162,10 @@ struct LLMQuantizePass : public llm::impl::LLMQuantizeBase<LLMQuantizePass> {
           matchesAny(keepPatterns, name))
         continue;
       SmallVector<OpOperand *> uses = matmulUses(weight);
-      if (uses.empty())
+      SmallVector<OpOperand *> lookups;
+      if (embeddings)
+        lookups = lookupUses(weight);
+      if (uses.empty() && lookups.empty())
         continue;
       unsigned b = matchesAny(int8Patterns, name) ? 8u : static_cast<unsigned>(bits);
       int64_t k = type.getDimSize(1);
@@ -176,9 +188,12 @@ struct LLMQuantizePass : public llm::impl::LLMQuantizeBase<LLMQuantizePass> {
                             << static_cast<unsigned>(group)
                             << " does not divide its rows of " << k;
       auto quant = QuantAttr::get(ctx, b, weightGroup, *parsedScheme);
+      // Activation-aware methods need a matmul's input statistics; a table
+      // that is only looked up is rounded to nearest.
       StringAttr weightMethod;
-      if (method != "rtn" && !matchesAny(rtnPatterns, name))
+      if (method != "rtn" && !uses.empty() && !matchesAny(rtnPatterns, name))
         weightMethod = StringAttr::get(ctx, method);
+      llvm::append_range(uses, lookups);
       bool shared = uses.size() != static_cast<size_t>(std::distance(
                                        weight.getResult().use_begin(),
                                        weight.getResult().use_end()));
@@ -186,8 +201,8 @@ struct LLMQuantizePass : public llm::impl::LLMQuantizeBase<LLMQuantizePass> {
       if (!shared) {
         weight.setQuantAttr(quant);
       } else {
-        // A tied embedding: the embedding keeps reading f32 rows, the
-        // matmuls read a quantized copy.
+        // A tied embedding whose lookups stay f32 (no `embeddings`): the
+        // lookups keep reading f32 rows, the matmuls read a quantized copy.
         OpBuilder builder(weight);
         auto copy = WeightOp::create(builder, weight.getLoc(), type,
                                      weight.getNameAttr(), quant, IntegerAttr(),

@@ -6,7 +6,8 @@
 //  - GGUFSource: the tensors under HF names (blk.N.attn_q.weight →
 //    model.layers.N.self_attn.q_proj.weight, ...), converted to f32 on
 //    request (F32, F16, BF16, and Q8_0/Q4_0/Q4_1/Q5_0/Q5_1/Q4_K/Q6_K
-//    dequantized), or, for matmul weights of those quantized types,
+//    dequantized), or, for matmul weights and embedding tables of those
+//    quantized types,
 //    transcoded into #llm.quant's packed layout (keepGGUFQuantization marks
 //    them, readPacked writes them; see Transcode.cpp).
 //  - loadGGUFConfig: a ModelConfig from `general.architecture` (llama or
@@ -103,11 +104,12 @@ llvm::Error transcodeGGMLToQuant(uint32_t type, const uint8_t *data,
                                  mlir::llm::QuantAttr quant,
                                  llvm::MutableArrayRef<uint8_t> out);
 
-/// Gives the matmul weights (rhs of a transpose_b llm.matmul) that `source`
-/// stores in a quantized type their #llm.quant, so the packer
-/// transcodes them instead of expanding them to f32. A weight also read by
-/// something else (a tied embedding) is split: the other users keep an f32
-/// copy. Returns how many weights it quantized.
+/// Gives the matmul weights (rhs of a transpose_b llm.matmul) and embedding
+/// tables that `source` stores in a quantized type their #llm.quant, so the
+/// packer transcodes them instead of expanding them to f32; a lookup
+/// dequantizes the rows it reads, and a tied token_embd is one packed table.
+/// A weight also read by something else is split: the other users keep an
+/// f32 copy. Returns how many weights it quantized.
 unsigned keepGGUFQuantization(mlir::ModuleOp module, const GGUFSource &source);
 
 /// Everything the compiler needs from one GGUF file.

@@ -50,12 +50,15 @@ llvm::Error makeError(const llvm::Twine &message) {
   return llvm::createStringError(llvm::inconvertibleErrorCode(), message);
 }
 
-/// Uses of `weight` as the rhs of a matmul with transpose_b.
-SmallVector<OpOperand *> matmulUses(llm::WeightOp weight) {
+/// Uses of `weight` that read a packed layout: the rhs of a matmul with
+/// transpose_b, and the table of an embedding lookup (which dequantizes the
+/// rows it selects, so token_embd is never expanded to f32).
+SmallVector<OpOperand *> packedReaders(llm::WeightOp weight) {
   SmallVector<OpOperand *> uses;
   for (OpOperand &use : weight.getResult().getUses()) {
     auto matmul = dyn_cast<llm::MatmulOp>(use.getOwner());
-    if (matmul && use.getOperandNumber() == 1 && matmul.getTransposeB())
+    if ((matmul && use.getOperandNumber() == 1 && matmul.getTransposeB()) ||
+        (isa<llm::EmbedOp>(use.getOwner()) && use.getOperandNumber() == 0))
       uses.push_back(&use);
   }
   return uses;
@@ -276,7 +279,7 @@ unsigned keepGGUFQuantization(ModuleOp module, const GGUFSource &source) {
     llm::QuantAttr quant = quantAttrForGGMLType(module.getContext(), t->type);
     if (!quant)
       continue;
-    SmallVector<OpOperand *> uses = matmulUses(weight);
+    SmallVector<OpOperand *> uses = packedReaders(weight);
     if (uses.empty())
       continue;
     bool shared = uses.size() !=
@@ -286,8 +289,8 @@ unsigned keepGGUFQuantization(ModuleOp module, const GGUFSource &source) {
     if (!shared) {
       weight.setQuantAttr(quant);
     } else {
-      // A tied embedding: the lookup reads f32 rows (dequantized at pack
-      // time), the matmuls read the packed copy.
+      // Other readers read f32 values (dequantized at pack time), the
+      // matmuls and lookups the packed copy.
       OpBuilder builder(weight);
       auto copy = llm::WeightOp::create(builder, weight.getLoc(), type,
                                         weight.getNameAttr(), quant,

@@ -303,3 +303,52 @@ Value kernels::maxChunks(
       },
       vectorF, scalarF);
 }
+
+QuantViews kernels::viewQuantStorage(OpBuilder &b, Location loc, Value bytes,
+                                     QuantAttr quant,
+                                     const QuantLayout &layout) {
+  auto view = [&](int64_t offset, MemRefType type) -> Value {
+    return memref::ViewOp::create(b, loc, type, bytes, cIdx(b, loc, offset),
+                                  ValueRange{});
+  };
+  int64_t rows = layout.rows;
+  QuantViews views;
+  views.codes = view(0, MemRefType::get({rows, layout.cols * quant.getBits() / 8},
+                                        b.getI8Type()));
+  auto paramType = MemRefType::get({rows, layout.groupsPerRow}, b.getF16Type());
+  views.scales = view(layout.codesBytes, paramType);
+  if (quant.getScheme() == QuantScheme::asymmetric)
+    views.mins = view(layout.minsOffset, paramType);
+  return views;
+}
+
+Value kernels::loadQuantCodes(OpBuilder &b, Location loc, Value codes,
+                              Value n, Value k, QuantAttr quant) {
+  bool symmetric = quant.getScheme() == QuantScheme::symmetric;
+  auto f32x16 = VectorType::get({16}, b.getF32Type());
+  auto i8x16 = VectorType::get({16}, b.getI8Type());
+  Value q;
+  if (quant.getBits() == 8) {
+    q = vector::LoadOp::create(b, loc, i8x16, codes, ValueRange{n, k});
+  } else {
+    auto i8x8 = VectorType::get({8}, b.getI8Type());
+    Value byteIdx = arith::DivUIOp::create(b, loc, k, cIdx(b, loc, 2));
+    Value bytes = vector::LoadOp::create(b, loc, i8x8, codes, ValueRange{n, byteIdx});
+    auto splat = [&](int v) -> Value {
+      return arith::ConstantOp::create(
+          b, loc, DenseElementsAttr::get(i8x8, b.getI8IntegerAttr(v)));
+    };
+    Value lo = arith::AndIOp::create(b, loc, bytes, splat(0x0F));
+    Value hi = arith::ShRUIOp::create(b, loc, bytes, splat(4));
+    q = vector::InterleaveOp::create(b, loc, lo, hi);
+    if (symmetric)
+      q = arith::SubIOp::create(
+          b, loc, q,
+          arith::ConstantOp::create(
+              b, loc, DenseElementsAttr::get(i8x16, b.getI8IntegerAttr(8))));
+  }
+  if (symmetric)
+    return arith::SIToFPOp::create(b, loc, f32x16, q);
+  return arith::UIToFPOp::create(b, loc, f32x16, q);
+}
+

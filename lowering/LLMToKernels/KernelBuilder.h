@@ -10,6 +10,7 @@
 #define FRUGAL_LOWERING_LLMTOKERNELS_KERNELBUILDER_H
 
 #include "dialects/LLM/IR/LLMDialect.h"
+#include "dialects/LLM/IR/LLMQuant.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -121,6 +122,21 @@ Value loadVec(OpBuilder &b, Location loc, int64_t width, Value memref,
               ValueRange indices);
 void storeVec(OpBuilder &b, Location loc, Value vector, Value memref,
               ValueRange indices);
+
+/// The sections of a quantized weight's storage bytes (LLMQuant.h) as
+/// memrefs: codes [rows, cols * bits / 8] i8, scales and mins
+/// [rows, groups] f16 (mins null for the symmetric scheme).
+struct QuantViews {
+  Value codes, scales, mins;
+};
+QuantViews viewQuantStorage(OpBuilder &b, Location loc, Value bytes,
+                            QuantAttr quant, const QuantLayout &layout);
+
+/// 16 codes of row `row` starting at element `col` (a multiple of 16) of
+/// `codes`, as f32: signed for the symmetric scheme, whose 4-bit codes are
+/// stored plus 8, unsigned for the asymmetric one.
+Value loadQuantCodes(OpBuilder &b, Location loc, Value codes, Value row,
+                     Value col, QuantAttr quant);
 
 /// Pattern registration, one function per op family.
 void populateMatmulKernelPatterns(const TypeConverter &converter,

@@ -223,38 +223,6 @@ void buildGenericMatmul(OpBuilder &b, Location loc, ValueRange args,
   });
 }
 
-/// 16 codes of row `n` starting at element `k`, as f32 (signed for the
-/// symmetric scheme, whose 4-bit codes are stored plus 8).
-Value loadCodes(OpBuilder &b, Location loc, Value codes, Value n, Value k,
-                QuantAttr quant) {
-  bool symmetric = quant.getScheme() == QuantScheme::symmetric;
-  auto f32x16 = VectorType::get({16}, b.getF32Type());
-  auto i8x16 = VectorType::get({16}, b.getI8Type());
-  Value q;
-  if (quant.getBits() == 8) {
-    q = vector::LoadOp::create(b, loc, i8x16, codes, ValueRange{n, k});
-  } else {
-    auto i8x8 = VectorType::get({8}, b.getI8Type());
-    Value byteIdx = arith::DivUIOp::create(b, loc, k, cIdx(b, loc, 2));
-    Value bytes = vector::LoadOp::create(b, loc, i8x8, codes, ValueRange{n, byteIdx});
-    auto splat = [&](int v) -> Value {
-      return arith::ConstantOp::create(
-          b, loc, DenseElementsAttr::get(i8x8, b.getI8IntegerAttr(v)));
-    };
-    Value lo = arith::AndIOp::create(b, loc, bytes, splat(0x0F));
-    Value hi = arith::ShRUIOp::create(b, loc, bytes, splat(4));
-    q = vector::InterleaveOp::create(b, loc, lo, hi);
-    if (symmetric)
-      q = arith::SubIOp::create(
-          b, loc, q,
-          arith::ConstantOp::create(
-              b, loc, DenseElementsAttr::get(i8x16, b.getI8IntegerAttr(8))));
-  }
-  if (symmetric)
-    return arith::SIToFPOp::create(b, loc, f32x16, q);
-  return arith::UIToFPOp::create(b, loc, f32x16, q);
-}
-
 /// Whether the VNNI kernel applies: 8- or 4-bit codes of either
 /// scheme, K a multiple of 64 (one vpdpbusd covers 64 codes), and groups of
 /// a multiple of 32, or 16 for 8-bit codes, so that each of the 16 i32 lanes
@@ -698,15 +666,8 @@ void buildQuantizedMatmul(OpBuilder &b, Location loc, ValueRange args,
   QuantLayout layout = getQuantLayout(quant, n, k);
   bool asymmetric = quant.getScheme() == QuantScheme::asymmetric;
   int64_t group = layout.group, chunks = group / 16;
-  auto view = [&](int64_t offset, MemRefType type) -> Value {
-    return memref::ViewOp::create(b, loc, type, bytes, cIdx(b, loc, offset),
-                                  ValueRange{});
-  };
-  Value codes = view(0, MemRefType::get({n, k * quant.getBits() / 8},
-                                        b.getI8Type()));
-  auto paramType = MemRefType::get({n, layout.groupsPerRow}, b.getF16Type());
-  Value scales = view(layout.codesBytes, paramType);
-  Value mins = asymmetric ? view(layout.minsOffset, paramType) : Value();
+  QuantViews views = viewQuantStorage(b, loc, bytes, quant, layout);
+  Value codes = views.codes, scales = views.scales, mins = views.mins;
   Value rows = dimOf(b, loc, a, 0);
   auto f32x16 = VectorType::get({16}, b.getF32Type());
 
@@ -740,7 +701,7 @@ void buildQuantizedMatmul(OpBuilder &b, Location loc, ValueRange args,
             Value kk = arith::AddIOp::create(gb, gl, base, cIdx(gb, gl, ch * 16));
             SmallVector<Value> wv, xv;
             for (int64_t j = 0; j < nb; ++j) {
-              Value q = loadCodes(gb, gl, codes, cols[j], kk, quant);
+              Value q = loadQuantCodes(gb, gl, codes, cols[j], kk, quant);
               wv.push_back(asymmetric
                                ? vector::FMAOp::create(gb, gl, q, ws[j], ms[j])
                                      .getResult()

@@ -33,11 +33,82 @@ SmallVector<int64_t> allDims(MemRefType type) {
   return llvm::to_vector(llvm::seq<int64_t>(0, type.getRank()));
 }
 
+/// A valid row of a [vocab, ...] table for token id `id`: ids are validated
+/// by the runtime; the clamp makes sure a bad one never reads outside.
+Value clampedRow(OpBuilder &b, Location loc, Value id, Value vocab) {
+  Value row = arith::IndexCastOp::create(b, loc, b.getIndexType(), id);
+  Value last = arith::SubIOp::create(b, loc, vocab, cIdx(b, loc, 1));
+  row = arith::MinSIOp::create(b, loc, row, last);
+  return arith::MaxSIOp::create(b, loc, row, cIdx(b, loc, 0));
+}
+
 struct EmbedToKernel : public KernelPattern<EmbedOp> {
   using KernelPattern::KernelPattern;
+
+  /// A quantized table (LLMQuant.h): each selected row is dequantized,
+  /// 16 elements at a time, as the matmul kernels dequantize their weights.
+  LogicalResult lowerQuantized(EmbedOp op, OpAdaptor adaptor,
+                               ConversionPatternRewriter &rewriter,
+                               QuantAttr quant, Value bytes) const {
+    auto tableType = op.getTable().getType();
+    int64_t vocab = tableType.getDimSize(0), hidden = tableType.getDimSize(1);
+    QuantLayout layout = getQuantLayout(quant, vocab, hidden);
+    if (layout.group % 16 != 0)
+      return op.emitOpError("the CPU lowering supports quantized embedding "
+                            "tables with groups of a multiple of 16");
+    MemRefType resultType = convertedResultType(op);
+    bool asymmetric = quant.getScheme() == QuantScheme::asymmetric;
+    std::string name = "__llm_embed_q" + std::to_string(quant.getBits()) + "g" +
+                       std::to_string(layout.group) + (asymmetric ? "a" : "s") +
+                       mangle(TypeRange{adaptor.getIds().getType()}) + "_" +
+                       std::to_string(vocab) + "x" + std::to_string(hidden);
+    emitKernelCall(
+        rewriter, op, name, {bytes, adaptor.getIds()}, resultType,
+        dynSizesFrom(rewriter, op.getLoc(), resultType, adaptor.getIds(),
+                     allDims(resultType)),
+        [&](OpBuilder &b, Location loc, ValueRange args) {
+          QuantViews views = viewQuantStorage(b, loc, args[0], quant, layout);
+          Value ids = collapseToFlat(b, loc, args[1]);
+          Value out = collapseToRows(b, loc, args[2]);
+          auto f32x16 = VectorType::get({16}, b.getF32Type());
+          forLoop(b, loc, cIdx(b, loc, 0), dimOf(b, loc, ids, 0), 1,
+                  [&](OpBuilder &fb, Location l, Value t) {
+                    Value id = memref::LoadOp::create(fb, l, ids, ValueRange{t});
+                    Value row = clampedRow(fb, l, id, cIdx(fb, l, vocab));
+                    forLoop(fb, l, cIdx(fb, l, 0), cIdx(fb, l, layout.groupsPerRow), 1,
+                            [&](OpBuilder &gb, Location gl, Value g) {
+                      auto param = [&](Value memref) -> Value {
+                        Value h = memref::LoadOp::create(gb, gl, memref,
+                                                         ValueRange{row, g});
+                        Value f = arith::ExtFOp::create(gb, gl, gb.getF32Type(), h);
+                        return vector::BroadcastOp::create(gb, gl, f32x16, f);
+                      };
+                      Value scale = param(views.scales);
+                      Value min = asymmetric ? param(views.mins) : Value();
+                      Value base = arith::MulIOp::create(gb, gl, g,
+                                                         cIdx(gb, gl, layout.group));
+                      for (int64_t c = 0; c < layout.group; c += 16) {
+                        Value k = arith::AddIOp::create(gb, gl, base, cIdx(gb, gl, c));
+                        Value q = loadQuantCodes(gb, gl, views.codes, row, k, quant);
+                        Value w = asymmetric
+                                      ? vector::FMAOp::create(gb, gl, q, scale, min)
+                                            .getResult()
+                                      : arith::MulFOp::create(gb, gl, q, scale)
+                                            .getResult();
+                        storeVec(gb, gl, w, out, {t, k});
+                      }
+                    });
+                  });
+        });
+    return success();
+  }
+
   LogicalResult
   matchAndRewrite(EmbedOp op, OpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
+    if (auto cast = op.getTable().getDefiningOp<UnrealizedConversionCastOp>())
+      if (auto quant = cast->getAttrOfType<QuantAttr>(kQuantizedWeightAttr))
+        return lowerQuantized(op, adaptor, rewriter, quant, cast.getOperand(0));
     MemRefType resultType = convertedResultType(op);
     std::string name = "__llm_embed" + mangle(TypeRange{
                                            adaptor.getTable().getType(),
@@ -52,17 +123,11 @@ struct EmbedToKernel : public KernelPattern<EmbedOp> {
           Value ids = collapseToFlat(b, loc, args[1]);
           Value out = collapseToRows(b, loc, args[2]);
           Value vocab = dimOf(b, loc, table, 0);
-          Value last = arith::SubIOp::create(b, loc, vocab, cIdx(b, loc, 1));
           Value d = dimOf(b, loc, table, 1);
           forLoop(b, loc, cIdx(b, loc, 0), dimOf(b, loc, ids, 0), 1,
                   [&](OpBuilder &fb, Location l, Value t) {
                     Value id = memref::LoadOp::create(fb, l, ids, ValueRange{t});
-                    Value row = arith::IndexCastOp::create(fb, l,
-                                                           fb.getIndexType(), id);
-                    // Ids are validated by the runtime; clamp so a bad id
-                    // can never read outside the table.
-                    row = arith::MinSIOp::create(fb, l, row, last);
-                    row = arith::MaxSIOp::create(fb, l, row, cIdx(fb, l, 0));
+                    Value row = clampedRow(fb, l, id, vocab);
                     copyRow(fb, l, table, row, out, t, d, width);
                   });
         });

@@ -2,6 +2,7 @@
 // RUN: not llm-opt %s -split-input-file -llm-quantize="bits=3" -o /dev/null 2>&1 | FileCheck %s --check-prefix=BITS
 // RUN: llm-opt %s -split-input-file -llm-quantize="bits=4 group=32 method=gptq rtn=*.rtn.* keep=*.keep.*" | FileCheck %s --check-prefix=GPTQ
 // RUN: not llm-opt %s -split-input-file -llm-quantize="method=awq" -o /dev/null 2>&1 | FileCheck %s --check-prefix=METHOD
+// RUN: llm-opt %s -split-input-file -llm-quantize="bits=4 group=32 embeddings=true method=gptq" | FileCheck %s --check-prefix=EMB
 
 // Matmul weights get #llm.quant; patterns keep weights in f32 or force 8
 // bits; a tied embedding keeps its f32 table for the lookup and gets a
@@ -28,8 +29,16 @@ func.func @mlp(%x: tensor<1x1x64xf32>) -> (tensor<1x1x64xf32>, tensor<1x1x64xf32
 
 // -----
 
+// With `embeddings`, the tied table is one quantized weight read by both
+// the lookup and the matmul (GPTQ from the matmul's statistics), and a table
+// that is only looked up is rounded to nearest.
 // CHECK-LABEL: func.func @tied
 // GPTQ-LABEL: func.func @tied
+// EMB-LABEL: func.func @tied
+// EMB: %[[Q:.*]] = llm.weight "embed" quant <bits = 4, group = 32, scheme = symmetric> {llm.quant_method = "gptq"} : tensor<128x64xf32>
+// EMB-NOT: llm.weight
+// EMB: llm.embed %[[Q]]
+// EMB: llm.matmul %{{.*}}, %[[Q]] transpose_b
 // GPTQ: llm.weight "embed" quant <bits = 4, group = 32, scheme = symmetric> {llm.quant_method = "gptq"} : tensor<128x64xf32>
 // GPTQ: llm.weight "embed" : tensor<128x64xf32>
 // CHECK: %[[Q:.*]] = llm.weight "embed" quant <bits = 4, group = 32, scheme = symmetric> : tensor<128x64xf32>
@@ -59,6 +68,18 @@ func.func @indivisible(%x: tensor<1x1x48xf32>, %y: tensor<1x1x40xf32>) -> (tenso
 }
 
 // BITS: error: llm-quantize: bits must be 4 or 8, got 3
+
+// -----
+
+// CHECK-LABEL: func.func @untied
+// CHECK: llm.weight "table" : tensor<128x64xf32>
+// EMB-LABEL: func.func @untied
+// EMB: llm.weight "table" quant <bits = 4, group = 32, scheme = symmetric> : tensor<128x64xf32>
+func.func @untied(%ids: tensor<1x3xi64>) -> tensor<1x3x64xf32> {
+  %t = llm.weight "table" : tensor<128x64xf32>
+  %h = llm.embed %t, %ids : tensor<128x64xf32>, tensor<1x3xi64> -> tensor<1x3x64xf32>
+  return %h : tensor<1x3x64xf32>
+}
 
 // -----
 

@@ -73,6 +73,12 @@ static cl::opt<bool> quantEqualize(
              "that produces them (runs the f32 model on --calibration text "
              "first; combines with either --quant-method)"),
     cl::init(false));
+static cl::opt<bool> quantEmbeddings(
+    "quant-embeddings",
+    cl::desc("Quantize the embedding table too (rounded to nearest); the "
+             "lookup dequantizes the rows it reads, and a tied table is "
+             "stored once, quantized, instead of f32 plus a quantized copy"),
+    cl::init(false));
 static cl::opt<std::string> calibration(
     "calibration",
     cl::desc("Calibration text of --quant-method=gptq and --quant-equalize"),
@@ -226,6 +232,7 @@ int main(int argc, char **argv) {
   options.optimization.quantMethod = quantMethod;
   options.optimization.quantRTN = quantRTN;
   options.optimization.quantEqualize = quantEqualize;
+  options.optimization.quantEmbeddings = quantEmbeddings;
   options.calibrationText = calibration;
   options.calibrationTokens = calibrationTokens;
   if (kvDtype != "f32" && kvDtype != "f16" && kvDtype != "int8") {

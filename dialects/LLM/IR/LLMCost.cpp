@@ -52,9 +52,13 @@ static OpCost streamingCost(Operation *op, int64_t flops,
 OpCost WeightOp::getCost(const CostContext &) { return {}; }
 
 OpCost EmbedOp::getCost(const CostContext &ctx) {
-  // Only the selected rows of the table are read.
+  // Only the selected rows of the table are read, in its stored layout
+  // (a quantized table's codes, scales and mins).
   OpCost cost;
-  cost.bytesRead = getTensorBytes(getIds(), ctx) + getTensorBytes(getResult(), ctx);
+  int64_t vocab = getTable().getType().getDimSize(0);
+  int64_t rowBytes = vocab > 0 ? getTensorBytes(getTable(), ctx) / vocab : 0;
+  int64_t rows = numElements(getIds(), ctx);
+  cost.bytesRead = getTensorBytes(getIds(), ctx) + rows * rowBytes;
   cost.bytesWritten = getTensorBytes(getResult(), ctx);
   return cost;
 }

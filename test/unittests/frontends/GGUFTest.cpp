@@ -541,8 +541,9 @@ std::string smolLM2Q41Path() {
 } // namespace
 
 // The default model's GGUF: its Q4_1 matmul weights and Q8_0 tied embedding
-// import quantized, the embedding lookup keeps an f32 copy, and the packed
-// bytes dequantize to exactly the f32 values.
+// import quantized, the embedding lookup reads the same Q8_0 table as the
+// logits matmul (no f32 copy), and the packed bytes dequantize to exactly
+// the f32 values.
 TEST(GGUFModel, SmolLM2Q41KeepsQuantizedWeights) {
   std::string path = smolLM2Q41Path();
   if (!llvm::sys::fs::exists(path))
@@ -568,7 +569,14 @@ TEST(GGUFModel, SmolLM2Q41KeepsQuantizedWeights) {
   });
   EXPECT_EQ(q41, 30 * 7);
   EXPECT_EQ(q8, 1);
-  EXPECT_EQ(f32Embed, 1);
+  EXPECT_EQ(f32Embed, 0);
+  int quantizedLookups = 0;
+  (*module)->walk([&](mlir::llm::EmbedOp op) {
+    auto table = op.getTable().getDefiningOp<mlir::llm::WeightOp>();
+    if (table && table.getQuantAttr() && table.getQuantAttr().getBits() == 8)
+      ++quantizedLookups;
+  });
+  EXPECT_EQ(quantizedLookups, 1);
 
   auto source = GGUFSource::open(path);
   ASSERT_TRUE(bool(source)) << llvm::toString(source.takeError());

@@ -642,6 +642,42 @@ TEST_F(KernelTest, QuantizedMatmulMatchesDequantizedReference) {
       }
 }
 
+// A lookup in a quantized table returns the dequantized rows exactly (the
+// kernel computes scale * q (+ min) in f32 as dequantize does), for every
+// bits/scheme/group; out-of-range ids are clamped into the table.
+TEST_F(KernelTest, QuantizedEmbedMatchesDequantizedRows) {
+  const int64_t vocab = 11, hidden = 128;
+  const std::vector<int64_t> ids = {3, 0, 10, 3, 7, 42, -5};
+  const std::vector<int64_t> rowsRead = {3, 0, 10, 3, 7, 10, 0};
+  for (unsigned bits : {8u, 4u})
+    for (auto scheme : {llm::QuantScheme::symmetric, llm::QuantScheme::asymmetric})
+      for (unsigned group : {16u, 32u, 128u}) {
+        auto quant = llm::QuantAttr::get(&context, bits, group, scheme);
+        llm::QuantLayout layout = llm::getQuantLayout(quant, vocab, hidden);
+        std::vector<float> table = random(vocab * hidden);
+        std::vector<uint8_t> blob(layout.totalBytes);
+        llm::quantizeRTN(quant, layout, table.data(), blob.data());
+        std::vector<float> deq(vocab * hidden);
+        llm::dequantize(quant, layout, blob.data(), deq.data());
+        std::string attr;
+        llvm::raw_string_ostream(attr) << quant;
+        std::string shortForm = attr.substr(attr.find('<'));
+        auto out = run(R"(
+          func.func @main(%ids: tensor<1x7xi64>) -> tensor<1x7x128xf32> {
+            %t = llm.weight "t" quant )" + shortForm + R"( at 0 : tensor<11x128xf32>
+            %h = llm.embed %t, %ids : tensor<11x128xf32>, tensor<1x7xi64> -> tensor<1x7x128xf32>
+            return %h : tensor<1x7x128xf32>
+          })", {i64({1, static_cast<int64_t>(ids.size())}, ids)}, blob);
+        ASSERT_EQ(out.size(), 1u) << attr;
+        std::vector<float> want;
+        for (int64_t row : rowsRead)
+          want.insert(want.end(), deq.begin() + row * hidden,
+                      deq.begin() + (row + 1) * hidden);
+        SCOPED_TRACE(attr);
+        expectNear(out[0].toVector<float>(), want, 1e-6f);
+      }
+}
+
 // The VNNI decode kernel (8- and 4-bit weights, one activation row)
 // quantizes the activations per group to int8 with scale max|x| / 127, so
 // each product x * scale * q is off by at most |scale * q| * max|x| / 254
