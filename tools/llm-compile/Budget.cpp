@@ -319,6 +319,9 @@ llm::LLMOptimizationOptions Planner::toOptions(const Config &config) const {
   o.quantBits = 4;
   o.quantMethod = "rtn";
   o.quantRTN.clear();
+  // The lookup reads the table in the logits knob's storage: a tied
+  // embedding is one table, never an f32 table plus a quantized copy.
+  o.quantEmbeddings = true;
   bool anyQuantized = false;
   for (size_t k = 0; k < knobs.size(); ++k) {
     const Knob &knob = knobs[k];
@@ -578,6 +581,7 @@ llvm::Error Planner::analyze(const ImportedModelView &view) {
   llm::LLMOptimizationOptions smallestOpts = options.optimization;
   smallestOpts.quantBits = 4;
   smallestOpts.quantMethod = "rtn";
+  smallestOpts.quantEmbeddings = true;
   smallestOpts.kvDtype = "int8";
   auto probe = optimizeClone(view.module, smallestOpts);
   if (!probe)
