@@ -316,9 +316,9 @@ private:
 
 llm::LLMOptimizationOptions Planner::toOptions(const Config &config) const {
   llm::LLMOptimizationOptions o = options.optimization;
+  // The method (rtn or gptq) and its options are the user's, for every
+  // candidate.
   o.quantBits = 4;
-  o.quantMethod = "rtn";
-  o.quantRTN.clear();
   // The lookup reads the table in the logits knob's storage: a tied
   // embedding is one table, never an f32 table plus a quantized copy.
   o.quantEmbeddings = true;
@@ -758,7 +758,9 @@ llvm::Error Planner::measureScale(const ImportedModelView &view) {
     probe.report.promptTokens = 4;
     probe.report.decodeTokens = 4;
     probe.report.reference = reference;
-    probe.report.fidelityText = options.calibrationText;
+    // The probes score the text the perplexity constraint is checked on;
+    // the calibration text would flatter GPTQ, which was fitted to it.
+    probe.report.fidelityText = options.report.fidelityText;
     probe.report.fidelityTokens = options.report.fidelityTokens;
     std::optional<json::Object> fidelity;
     probe.reviewReport = [&](json::Object &report) -> llvm::Expected<bool> {
@@ -1197,10 +1199,6 @@ frugal::parseBudgetObjective(llvm::StringRef text) {
 llvm::Error frugal::compileWithBudget(CompileOptions options,
                                       const Budget &budget,
                                       BudgetObjective objective) {
-  if (options.optimization.quantMethod != "rtn")
-    return makeError("--budget chooses round-to-nearest storage; it does not "
-                     "combine with --quant-method=" +
-                     options.optimization.quantMethod);
   llvm::SmallString<128> dir;
   if (std::error_code ec =
           llvm::sys::fs::createUniqueDirectory("llm-compile-budget", dir))
