@@ -22,9 +22,17 @@
 # Note: the f32 checkpoint is the Q4_1 GGUF dequantized, so Q4_1 is the
 # original weights and int4/int8 requantize already-4-bit values.
 #
+# Frugal's int4 variants quantize the tied embedding table too
+# (--quant-embeddings: one table, read by the lookup and the logits matmul),
+# as the GGUF files store it; int8 keeps llm-compile's default, an f32 table
+# for the lookup (only the looked-up rows are read) and an int8 copy for the
+# logits matmul (an int8 lookup measured +0.52% perplexity against +0.28%).
 # Decode reads every weight once per token, so tokens/s <= bandwidth / bytes
-# read per token (the packed weights, without the f32 embedding table that
-# quantized models keep for the lookup). Perplexity is on the first T tokens
+# read per token (the packed weights, without int8's f32 lookup table).
+# Bandwidth is DRAM bandwidth: membw sums a 1 GB buffer, far larger than the
+# last-level cache (260 MB here). Reading the weights file itself instead
+# gave 24 to 51 GB/s for the same 82 MB file from pass to pass, as it stayed
+# in the shared L3 or not; a ratio above 1 means decode got cache help. Perplexity is on the first T tokens
 # of /usr/share/common-licenses/GPL-3 (windows of 512, token by token), KL
 # and top-1 agreement against the f32 model's logits at the same positions.
 # llama.cpp is PyPI llama-cpp-python built from source for this CPU
@@ -78,8 +86,8 @@ TEXT=/usr/share/common-licenses/GPL-3
 PROMPT_FILE="$WORK/prompt.txt"
 head -c 1200 "$TEXT" | tr '\n' ' ' >"$PROMPT_FILE"
 PROMPT="$(cat "$PROMPT_FILE")"
-EMBED_F32_BYTES="$(python3 -c "import json,sys; c=json.load(open(sys.argv[1])); print(c['vocab_size']*c['hidden_size']*4)" "$MODEL_DIR/config.json")"
 
+EMBED_F32_BYTES="$(python3 -c "import json,sys; c=json.load(open(sys.argv[1])); print(c['vocab_size']*c['hidden_size']*4)" "$MODEL_DIR/config.json")"
 CALIBRATION="$WORK/calibration.txt"
 (cd /usr/share/common-licenses && cat Apache-2.0 MPL-2.0 MPL-1.1 GFDL-1.3 Artistic CC0-1.0 BSD) >"$CALIBRATION"
 VARIANTS=(f32 int8 int4-sym int4-gptq32 int4-asym int4-g128 int4-gptq int4-awq gguf-q8_0 gguf-q4_1)
@@ -92,17 +100,17 @@ compile() {
   local v="$1" out="$WORK/smollm2-$1"
   local lc="$BUILD_DIR/bin/llm-compile"
   local calib="--calibration $CALIBRATION --calibration-tokens 8192"
-  # The tied embedding's logits copy (the lookup keeps its f32 table).
+  # The tied embedding table (lookup and logits matmul) in int8.
   local lm_int8="--quant-int8 model.embed_tokens.weight"
   case "$v" in
     f32) "$lc" -q "$MODEL_DIR" -o "$out" ;;
     int8) "$lc" -q "$MODEL_DIR" -o "$out" --quantize int8 --quant-group 32 ;;
-    int4-sym) "$lc" -q "$MODEL_DIR" -o "$out" --quantize int4 --quant-group 32 ;;
-    int4-asym) "$lc" -q "$MODEL_DIR" -o "$out" --quantize int4 --quant-group 32 --quant-scheme asymmetric ;;
-    int4-gptq32) "$lc" -q "$MODEL_DIR" -o "$out" --quantize int4 --quant-group 32 --quant-method gptq $calib ;;
-    int4-g128) "$lc" -q "$MODEL_DIR" -o "$out" --quantize int4 --quant-group 128 $lm_int8 ;;
-    int4-gptq) "$lc" -q "$MODEL_DIR" -o "$out" --quantize int4 --quant-group 128 $lm_int8 --quant-method gptq $calib ;;
-    int4-awq) "$lc" -q "$MODEL_DIR" -o "$out" --quantize int4 --quant-group 128 $lm_int8 --quant-method gptq \
+    int4-sym) "$lc" -q --quant-embeddings "$MODEL_DIR" -o "$out" --quantize int4 --quant-group 32 ;;
+    int4-asym) "$lc" -q --quant-embeddings "$MODEL_DIR" -o "$out" --quantize int4 --quant-group 32 --quant-scheme asymmetric ;;
+    int4-gptq32) "$lc" -q --quant-embeddings "$MODEL_DIR" -o "$out" --quantize int4 --quant-group 32 --quant-method gptq $calib ;;
+    int4-g128) "$lc" -q --quant-embeddings "$MODEL_DIR" -o "$out" --quantize int4 --quant-group 128 $lm_int8 ;;
+    int4-gptq) "$lc" -q --quant-embeddings "$MODEL_DIR" -o "$out" --quantize int4 --quant-group 128 $lm_int8 --quant-method gptq $calib ;;
+    int4-awq) "$lc" -q --quant-embeddings "$MODEL_DIR" -o "$out" --quantize int4 --quant-group 128 $lm_int8 --quant-method gptq \
                 --quant-equalize $calib ;;
     gguf-q8_0) "$lc" -q "$GGUF_Q80" -o "$out" ;;
     gguf-q4_1) "$lc" -q "$GGUF_Q41" -o "$out" ;;
@@ -135,11 +143,11 @@ for v in "${VARIANTS[@]}"; do
   ppl="$(field ppl "$pline")"; ptok="$(field tokens "$pline")"
   kl=nan; top1=nan
   if [ -n "$fline" ]; then kl="$(field mean_kl "$fline")"; top1="$(field top1_agreement "$fline")"; fi
-  bw="$("$WORK/membw" "$bin.fgw" 5 2>/dev/null)"
+  bw="$("$WORK/membw" 1024 5 2>/dev/null)"
   fbytes="$(stat -c %s "$bin.fgw")"
   rbytes="$fbytes"
-  # Quantized builds read the quantized logits copy, not the f32 table.
-  [ "$v" = f32 ] || rbytes=$((fbytes - EMBED_F32_BYTES))
+  # int8 reads its int8 logits copy, not the f32 lookup table.
+  [ "$v" = int8 ] && rbytes=$((fbytes - EMBED_F32_BYTES))
   ll_pre=nan; ll_dec=nan
   if [ -n "$LLAMA_PY" ] && [[ "$v" == gguf-* ]]; then
     gguf="$GGUF_Q41"; [ "$v" = gguf-q8_0 ] && gguf="$GGUF_Q80"
