@@ -29,26 +29,6 @@ bool matchesAny(ArrayRef<llvm::GlobPattern> patterns, StringRef name) {
                       [&](const llvm::GlobPattern &p) { return p.match(name); });
 }
 
-/// Uses of `weight` as the rhs of a matmul with transpose_b.
-SmallVector<OpOperand *> matmulUses(WeightOp weight) {
-  SmallVector<OpOperand *> uses;
-  for (OpOperand &use : weight.getResult().getUses()) {
-    auto matmul = dyn_cast<MatmulOp>(use.getOwner());
-    if (matmul && use.getOperandNumber() == 1 && matmul.getTransposeB())
-      uses.push_back(&use);
-  }
-  return uses;
-}
-
-/// Uses of `weight` as the table of an llm.embed.
-SmallVector<OpOperand *> lookupUses(WeightOp weight) {
-  SmallVector<OpOperand *> uses;
-  for (OpOperand &use : weight.getResult().getUses())
-    if (isa<EmbedOp>(use.getOwner()) && use.getOperandNumber() == 0)
-      uses.push_back(&use);
-  return uses;
-}
-
 /// The weight whose output channels are the channels of `input`, scaled
 /// one for one: the elementwise weight of an RMSNorm, or the [N, K] weight
 /// of a matmul feeding one side of an elementwise product (SwiGLU's up
@@ -161,12 +141,10 @@ struct LLMQuantizePass : public llm::impl::LLMQuantizeBase<LLMQuantizePass> {
       if (weight.getQuant() || type.getRank() != 2 ||
           matchesAny(keepPatterns, name))
         continue;
-      SmallVector<OpOperand *> uses = matmulUses(weight);
-      SmallVector<OpOperand *> lookups;
-      if (embeddings)
-        lookups = lookupUses(weight);
-      if (uses.empty() && lookups.empty())
+      SmallVector<OpOperand *> uses = getPackedReaders(weight, embeddings);
+      if (uses.empty())
         continue;
+      bool readByMatmul = isa<MatmulOp>(uses.front()->getOwner());
       unsigned b = matchesAny(int8Patterns, name) ? 8u : static_cast<unsigned>(bits);
       int64_t k = type.getDimSize(1);
       // A group that does not divide the rows falls back to the largest
@@ -191,9 +169,8 @@ struct LLMQuantizePass : public llm::impl::LLMQuantizeBase<LLMQuantizePass> {
       // Activation-aware methods need a matmul's input statistics; a table
       // that is only looked up is rounded to nearest.
       StringAttr weightMethod;
-      if (method != "rtn" && !uses.empty() && !matchesAny(rtnPatterns, name))
+      if (method != "rtn" && readByMatmul && !matchesAny(rtnPatterns, name))
         weightMethod = StringAttr::get(ctx, method);
-      llvm::append_range(uses, lookups);
       bool shared = uses.size() != static_cast<size_t>(std::distance(
                                        weight.getResult().use_begin(),
                                        weight.getResult().use_end()));

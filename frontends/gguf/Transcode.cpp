@@ -50,20 +50,6 @@ llvm::Error makeError(const llvm::Twine &message) {
   return llvm::createStringError(llvm::inconvertibleErrorCode(), message);
 }
 
-/// Uses of `weight` that read a packed layout: the rhs of a matmul with
-/// transpose_b, and the table of an embedding lookup (which dequantizes the
-/// rows it selects, so token_embd is never expanded to f32).
-SmallVector<OpOperand *> packedReaders(llm::WeightOp weight) {
-  SmallVector<OpOperand *> uses;
-  for (OpOperand &use : weight.getResult().getUses()) {
-    auto matmul = dyn_cast<llm::MatmulOp>(use.getOwner());
-    if ((matmul && use.getOperandNumber() == 1 && matmul.getTransposeB()) ||
-        (isa<llm::EmbedOp>(use.getOwner()) && use.getOperandNumber() == 0))
-      uses.push_back(&use);
-  }
-  return uses;
-}
-
 uint16_t loadU16(const uint8_t *p) { return uint16_t(p[0] | (p[1] << 8)); }
 float loadHalf(const uint8_t *p) { return llm::halfToFloat(loadU16(p)); }
 
@@ -279,7 +265,10 @@ unsigned keepGGUFQuantization(ModuleOp module, const GGUFSource &source) {
     llm::QuantAttr quant = quantAttrForGGMLType(module.getContext(), t->type);
     if (!quant)
       continue;
-    SmallVector<OpOperand *> uses = packedReaders(weight);
+    // Lookups read the packed table too, so token_embd is never expanded
+    // to f32.
+    SmallVector<OpOperand *> uses =
+        llm::getPackedReaders(weight, /*lookups=*/true);
     if (uses.empty())
       continue;
     bool shared = uses.size() !=

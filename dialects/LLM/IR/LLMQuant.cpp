@@ -18,6 +18,21 @@
 using namespace mlir;
 using namespace mlir::llm;
 
+SmallVector<OpOperand *> mlir::llm::getPackedReaders(WeightOp weight,
+                                                     bool lookups) {
+  SmallVector<OpOperand *> matmuls, tables;
+  for (OpOperand &use : weight.getResult().getUses()) {
+    auto matmul = dyn_cast<MatmulOp>(use.getOwner());
+    if (matmul && use.getOperandNumber() == 1 && matmul.getTransposeB())
+      matmuls.push_back(&use);
+    else if (lookups && isa<EmbedOp>(use.getOwner()) &&
+             use.getOperandNumber() == 0)
+      tables.push_back(&use);
+  }
+  llvm::append_range(matmuls, tables);
+  return matmuls;
+}
+
 QuantLayout mlir::llm::getQuantLayout(QuantAttr quant, int64_t rows,
                                       int64_t cols) {
   QuantLayout l;

@@ -43,6 +43,12 @@ struct QuantLayout {
   int64_t totalBytes = 0;
 };
 
+/// Uses of `weight` that read it in its packed layout once it is quantized:
+/// the rhs of every transpose_b llm.matmul, then, with `lookups`, the table
+/// of every llm.embed (the CPU lowering dequantizes the rows it selects).
+llvm::SmallVector<mlir::OpOperand *> getPackedReaders(WeightOp weight,
+                                                      bool lookups);
+
 /// The layout of a [rows, cols] weight quantized as `quant`.
 QuantLayout getQuantLayout(QuantAttr quant, int64_t rows, int64_t cols);
 
