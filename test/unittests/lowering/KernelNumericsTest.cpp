@@ -82,6 +82,14 @@ protected:
           << "at flat index " << i;
   }
 
+  /// `quant` printed (#llm.quant<...>) and in the short form llm.weight
+  /// takes (<...>).
+  static std::pair<std::string, std::string> spell(llm::QuantAttr quant) {
+    std::string attr;
+    llvm::raw_string_ostream(attr) << quant;
+    return {attr, attr.substr(attr.find('<'))};
+  }
+
   MLIRContext context;
   std::mt19937 rng{1234};
 };
@@ -614,10 +622,7 @@ TEST_F(KernelTest, QuantizedMatmulMatchesDequantizedReference) {
         llm::quantizeRTN(quant, layout, w.data(), blob.data());
         std::vector<float> deq(n * k);
         llm::dequantize(quant, layout, blob.data(), deq.data());
-        std::string attr;
-        llvm::raw_string_ostream(attr) << quant;
-        // The printed attribute is #llm.quant<...>; the op takes the short form.
-        std::string shortForm = attr.substr(attr.find('<'));
+        auto [attr, shortForm] = spell(quant);
         auto out = run(R"(
           func.func @main(%x: tensor<5x128xf32>) -> tensor<5x7xf32> {
             %w = llm.weight "w" quant )" + shortForm + R"( at 0 : tensor<7x128xf32>
@@ -659,9 +664,7 @@ TEST_F(KernelTest, QuantizedEmbedMatchesDequantizedRows) {
         llm::quantizeRTN(quant, layout, table.data(), blob.data());
         std::vector<float> deq(vocab * hidden);
         llm::dequantize(quant, layout, blob.data(), deq.data());
-        std::string attr;
-        llvm::raw_string_ostream(attr) << quant;
-        std::string shortForm = attr.substr(attr.find('<'));
+        auto [attr, shortForm] = spell(quant);
         auto out = run(R"(
           func.func @main(%ids: tensor<1x7xi64>) -> tensor<1x7x128xf32> {
             %t = llm.weight "t" quant )" + shortForm + R"( at 0 : tensor<11x128xf32>
@@ -708,9 +711,7 @@ TEST_F(KernelTest, VnniQuantizedDecodeMatchesDequantizedReference) {
       llm::quantizeRTN(quant, layout, w.data(), blob.data());
       std::vector<float> deq(n * k);
       llm::dequantize(quant, layout, blob.data(), deq.data());
-      std::string attr;
-      llvm::raw_string_ostream(attr) << quant;
-      std::string shortForm = attr.substr(attr.find('<'));
+      auto [attr, shortForm] = spell(quant);
       std::string ks = std::to_string(k), ns = std::to_string(n);
       RunOptions options;
       options.quantKernel = kernel;
