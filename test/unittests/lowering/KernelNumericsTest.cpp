@@ -90,6 +90,22 @@ protected:
     return {attr, attr.substr(attr.find('<'))};
   }
 
+  /// `w` ([rows, cols]) rounded to nearest into `quant`'s layout, and the
+  /// packed bytes dequantized back (the reference the kernels must match).
+  struct Packed {
+    std::vector<uint8_t> blob;
+    std::vector<float> deq;
+  };
+  static Packed pack(llm::QuantAttr quant, int64_t rows, int64_t cols,
+                     const std::vector<float> &w) {
+    llm::QuantLayout layout = llm::getQuantLayout(quant, rows, cols);
+    Packed p{std::vector<uint8_t>(layout.totalBytes),
+             std::vector<float>(rows * cols)};
+    llm::quantizeRTN(quant, layout, w.data(), p.blob.data());
+    llm::dequantize(quant, layout, p.blob.data(), p.deq.data());
+    return p;
+  }
+
   MLIRContext context;
   std::mt19937 rng{1234};
 };
@@ -616,12 +632,8 @@ TEST_F(KernelTest, QuantizedMatmulMatchesDequantizedReference) {
     for (auto scheme : {llm::QuantScheme::symmetric, llm::QuantScheme::asymmetric})
       for (unsigned group : {16u, 32u, 64u}) {
         auto quant = llm::QuantAttr::get(&context, bits, group, scheme);
-        llm::QuantLayout layout = llm::getQuantLayout(quant, n, k);
         std::vector<float> w = random(n * k), x = random(rows * k);
-        std::vector<uint8_t> blob(layout.totalBytes);
-        llm::quantizeRTN(quant, layout, w.data(), blob.data());
-        std::vector<float> deq(n * k);
-        llm::dequantize(quant, layout, blob.data(), deq.data());
+        auto [blob, deq] = pack(quant, n, k, w);
         auto [attr, shortForm] = spell(quant);
         auto out = run(R"(
           func.func @main(%x: tensor<5x128xf32>) -> tensor<5x7xf32> {
@@ -658,12 +670,7 @@ TEST_F(KernelTest, QuantizedEmbedMatchesDequantizedRows) {
     for (auto scheme : {llm::QuantScheme::symmetric, llm::QuantScheme::asymmetric})
       for (unsigned group : {16u, 32u, 128u}) {
         auto quant = llm::QuantAttr::get(&context, bits, group, scheme);
-        llm::QuantLayout layout = llm::getQuantLayout(quant, vocab, hidden);
-        std::vector<float> table = random(vocab * hidden);
-        std::vector<uint8_t> blob(layout.totalBytes);
-        llm::quantizeRTN(quant, layout, table.data(), blob.data());
-        std::vector<float> deq(vocab * hidden);
-        llm::dequantize(quant, layout, blob.data(), deq.data());
+        auto [blob, deq] = pack(quant, vocab, hidden, random(vocab * hidden));
         auto [attr, shortForm] = spell(quant);
         auto out = run(R"(
           func.func @main(%ids: tensor<1x7xi64>) -> tensor<1x7x128xf32> {
@@ -707,10 +714,7 @@ TEST_F(KernelTest, VnniQuantizedDecodeMatchesDequantizedReference) {
       std::vector<float> w = random(n * k), x = random(k, 3.0f);
       x[5] = 0.0f;
       std::fill(x.begin() + group, x.begin() + 2 * group, 0.0f); // max|x| = 0
-      std::vector<uint8_t> blob(layout.totalBytes);
-      llm::quantizeRTN(quant, layout, w.data(), blob.data());
-      std::vector<float> deq(n * k);
-      llm::dequantize(quant, layout, blob.data(), deq.data());
+      auto [blob, deq] = pack(quant, n, k, w);
       auto [attr, shortForm] = spell(quant);
       std::string ks = std::to_string(k), ns = std::to_string(n);
       RunOptions options;
