@@ -147,6 +147,7 @@ Value observedInput(MatmulOp matmul) {
 /// declared observation function.
 LogicalResult instrument(ModuleOp module, func::FuncOp forward,
                          CalibrationStats &stats, Collector &collector,
+                         std::vector<bool> &defaultGram,
                          const CalibrationOptions &options,
                          llvm::StringMap<void *> &symbols) {
   MLIRContext *ctx = module.getContext();
@@ -177,7 +178,7 @@ LogicalResult instrument(ModuleOp module, func::FuncOp forward,
       s.sumSquares.assign(s.channels, 0.0);
       s.maxAbs.assign(s.channels, 0.0f);
       stats.inputs.push_back(std::move(s));
-      collector.wantGram.push_back(false);
+      defaultGram.push_back(false);
 
       func::FuncOp &decl = declarations[type];
       if (!decl) {
@@ -204,25 +205,32 @@ LogicalResult instrument(ModuleOp module, func::FuncOp forward,
     }
     stats.byWeight.try_emplace(weight.getName(), id);
     if (options.collectGram && options.collectGram(weight.getName()))
-      collector.wantGram[id] = true;
+      defaultGram[id] = true;
   }
   if (stats.inputs.empty())
     return forward.emitError("calibration: no matmul reads a weight");
-  for (auto [id, s] : llvm::enumerate(stats.inputs))
-    if (collector.wantGram[id])
-      s.gram.assign(s.channels * s.channels, 0.0);
   return success();
 }
 
 } // namespace
 
-llvm::Expected<CalibrationStats>
-mlir::llm::collectCalibrationStats(ModuleOp module,
-                                   llvm::ArrayRef<uint8_t> weights,
-                                   llvm::ArrayRef<int64_t> tokens,
-                                   const CalibrationOptions &options) {
-  if (tokens.empty())
-    return makeError("calibration needs at least one token");
+struct mlir::llm::Calibrator::Impl {
+  std::unique_ptr<ExecutionEngine> engine;
+  Collector collector{nullptr, {}};
+  std::vector<bool> defaultGram;
+  KVCacheType cache;
+  RankedTensorType logits;
+  int64_t chunkTokens = 64;
+  std::function<void(double)> progress;
+};
+
+mlir::llm::Calibrator::Calibrator(std::unique_ptr<Impl> impl)
+    : impl(std::move(impl)) {}
+mlir::llm::Calibrator::~Calibrator() = default;
+
+llvm::Expected<std::unique_ptr<Calibrator>>
+mlir::llm::Calibrator::create(ModuleOp module,
+                              const CalibrationOptions &options) {
   if (options.chunkTokens < 1)
     return makeError("calibration chunks need at least one token");
   OwningOpRef<ModuleOp> clone = module.clone();
@@ -248,10 +256,16 @@ mlir::llm::collectCalibrationStats(ModuleOp module,
     return makeError("calibration: `forward` must take (tokens, position, "
                      "f32 KV cache) and return static f32 logits");
 
-  CalibrationStats stats;
-  Collector collector{&stats, {}};
+  auto impl = std::make_unique<Impl>();
+  impl->cache = cache;
+  impl->logits = logits;
+  impl->chunkTokens = options.chunkTokens;
+  impl->progress = options.progress;
+  std::unique_ptr<Calibrator> calibrator(new Calibrator(std::move(impl)));
+  Impl &state = *calibrator->impl;
   llvm::StringMap<void *> symbols;
-  if (failed(instrument(*clone, forward, stats, collector, options, symbols)))
+  if (failed(instrument(*clone, forward, calibrator->shape, state.collector,
+                        state.defaultGram, options, symbols)))
     return makeError("calibration: cannot instrument the model");
 
   PassManager pm(clone->getContext());
@@ -284,9 +298,30 @@ mlir::llm::collectCalibrationStats(ModuleOp module,
           llvm::JITSymbolFlags::Exported};
     return map;
   });
+  state.engine = std::move(*engine);
+  return std::move(calibrator);
+}
+
+llvm::Expected<CalibrationStats>
+mlir::llm::Calibrator::run(llvm::ArrayRef<uint8_t> weights,
+                           llvm::ArrayRef<int64_t> tokens,
+                           llvm::function_ref<bool(size_t)> gramFor) {
+  if (tokens.empty())
+    return makeError("calibration needs at least one token");
+  Impl &state = *impl;
+  CalibrationStats stats = shape;
+  state.collector.stats = &stats;
+  state.collector.wantGram = state.defaultGram;
+  for (auto [id, s] : llvm::enumerate(stats.inputs)) {
+    if (gramFor)
+      state.collector.wantGram[id] = gramFor(id);
+    if (state.collector.wantGram[id])
+      s.gram.assign(s.channels * s.channels, 0.0);
+  }
 
   // An unplanned cache is the dense f32 array; a planned one is a byte
   // buffer (zeroed, with an identity block table when paged).
+  KVCacheType cache = state.cache;
   std::vector<uint8_t> kv;
   std::vector<int64_t> kvShape;
   if (!cache.getLayout()) {
@@ -303,20 +338,21 @@ mlir::llm::collectCalibrationStats(ModuleOp module,
       for (int32_t j = 0; j < blocks; ++j)
         std::memcpy(&kv[4 * j], &j, 4);
   }
-  std::vector<float> out(logits.getNumElements());
+  std::vector<float> out(state.logits.getNumElements());
   const int64_t capacity = cache.getMaxSeq();
   const int64_t total = static_cast<int64_t>(tokens.size());
   for (int64_t start = 0; start < total;) {
     // Positions restart at 0 in each window of the cache's capacity.
     int64_t position = start % capacity;
-    int64_t length = std::min({options.chunkTokens, total - start,
+    int64_t length = std::min({state.chunkTokens, total - start,
                                capacity - position});
     std::vector<int64_t> chunk(tokens.begin() + start,
                                tokens.begin() + start + length);
     std::vector<std::unique_ptr<frugal::MemRefDescriptor>> descriptors;
     std::vector<void *> args;
     auto addMemref = [&](void *data, llvm::ArrayRef<int64_t> shape) {
-      descriptors.push_back(std::make_unique<frugal::MemRefDescriptor>(data, shape));
+      descriptors.push_back(
+          std::make_unique<frugal::MemRefDescriptor>(data, shape));
       descriptors.back()->appendTo(args);
     };
     addMemref(const_cast<uint8_t *>(weights.data()),
@@ -324,17 +360,31 @@ mlir::llm::collectCalibrationStats(ModuleOp module,
     addMemref(chunk.data(), {1, length});
     args.push_back(&position);
     addMemref(kv.data(), kvShape);
-    addMemref(out.data(), logits.getShape());
-    if (llvm::Error err = (*engine)->invokePacked("forward", args))
+    addMemref(out.data(), state.logits.getShape());
+    if (llvm::Error err = state.engine->invokePacked("forward", args))
       return std::move(err);
     start += length;
-    if (options.progress)
-      options.progress(static_cast<double>(start) / static_cast<double>(total));
+    if (state.progress)
+      state.progress(static_cast<double>(start) / static_cast<double>(total));
   }
+  state.collector.stats = nullptr;
   for (ChannelStats &s : stats.inputs)
     for (int64_t i = 0; s.gram.size() && i < s.channels; ++i)
       for (int64_t j = 0; j < i; ++j)
         s.gram[i * s.channels + j] = s.gram[j * s.channels + i];
   stats.tokens = total;
   return std::move(stats);
+}
+
+llvm::Expected<CalibrationStats>
+mlir::llm::collectCalibrationStats(ModuleOp module,
+                                   llvm::ArrayRef<uint8_t> weights,
+                                   llvm::ArrayRef<int64_t> tokens,
+                                   const CalibrationOptions &options) {
+  if (tokens.empty())
+    return makeError("calibration needs at least one token");
+  auto calibrator = Calibrator::create(module, options);
+  if (!calibrator)
+    return calibrator.takeError();
+  return (*calibrator)->run(weights, tokens);
 }

@@ -22,6 +22,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -75,12 +76,40 @@ struct CalibrationOptions {
   std::function<void(double)> progress;
 };
 
-/// Runs `forward` of `module` (llm IR with f32 weights whose offsets point
-/// into `weights`, the packed blob) over `tokens` and returns the statistics
-/// of every matmul-with-weight input. Tokens beyond the KV-cache capacity
-/// start a new window at position 0. The input of a matmul reading a slice
-/// along a non-channel axis (the logits of the last position) is observed
-/// before the slice, so every position counts.
+/// `forward` of a model (llm IR with f32 weights whose offsets point into a
+/// packed blob), instrumented and JIT-compiled once, then run on any blob of
+/// the same layout: sequential quantization runs it once per stage, with the
+/// weights of the stages before already rounded.
+///
+/// A run goes over the tokens in chunks with the KV cache; tokens beyond
+/// the cache's capacity start a new window at position 0. The input of a
+/// matmul reading a slice along a non-channel axis (the logits of the last
+/// position) is observed before the slice, so every position counts.
+class Calibrator {
+public:
+  static llvm::Expected<std::unique_ptr<Calibrator>>
+  create(ModuleOp module, const CalibrationOptions &options = {});
+  ~Calibrator();
+
+  /// The matmul inputs in the order `forward` computes them (zero
+  /// statistics) and the weights reading each.
+  const CalibrationStats &inputs() const { return shape; }
+
+  /// Statistics of one run over `tokens` with `weights`. X^T X is
+  /// collected for the inputs `gramFor` accepts (by index in inputs());
+  /// without it, for those of the weights options.collectGram names.
+  llvm::Expected<CalibrationStats>
+  run(llvm::ArrayRef<uint8_t> weights, llvm::ArrayRef<int64_t> tokens,
+      llvm::function_ref<bool(size_t)> gramFor = nullptr);
+
+private:
+  struct Impl;
+  explicit Calibrator(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl;
+  CalibrationStats shape;
+};
+
+/// One run of a Calibrator over `tokens` (see there).
 llvm::Expected<CalibrationStats>
 collectCalibrationStats(ModuleOp module, llvm::ArrayRef<uint8_t> weights,
                         llvm::ArrayRef<int64_t> tokens,

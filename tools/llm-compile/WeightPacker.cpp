@@ -68,6 +68,60 @@ WeightLayout frugal::assignWeightOffsets(ModuleOp module) {
   return layout;
 }
 
+llvm::Error frugal::quantizeWeight(const PackedTensor &t,
+                                   llvm::ArrayRef<float> values,
+                                   const mlir::llm::CalibrationStats *calibration,
+                                   const std::vector<float> *inputScales,
+                                   GPTQFactorCache &cache,
+                                   std::vector<uint8_t> &out) {
+  auto error = [&](const llvm::Twine &message) {
+    return llvm::createStringError(llvm::inconvertibleErrorCode(),
+                                   "weight '" + t.name + "' " + message);
+  };
+  mlir::llm::QuantLayout ql =
+      mlir::llm::getQuantLayout(t.quant, t.logicalRows, t.logicalCols);
+  if (static_cast<int64_t>(values.size()) != t.logicalRows * t.logicalCols)
+    return error("has " + llvm::Twine(values.size()) + " values, expected " +
+                 llvm::Twine(t.logicalRows * t.logicalCols));
+  out.resize(ql.totalBytes);
+  if (t.method.empty() || t.method == "rtn") {
+    mlir::llm::quantizeRTN(t.quant, ql, values.data(), out.data());
+    return llvm::Error::success();
+  }
+  if (t.method != "gptq")
+    return error("has an unknown quantization method '" + t.method + "'");
+  const mlir::llm::ChannelStats *stats =
+      calibration ? calibration->lookup(t.name) : nullptr;
+  if (!stats || stats->gram.empty() || stats->channels != t.logicalCols)
+    return error("is quantized with gptq but has no calibration statistics "
+                 "of its " + llvm::Twine(t.logicalCols) + " input channels");
+  std::string equalizeWith = inputScales ? t.equalizeWith : std::string();
+  if (stats != cache.stats || equalizeWith != cache.equalizeWith) {
+    // Equalized inputs are X / s: X^T X scales by 1 / (s_i s_j).
+    const std::vector<double> *gram = &stats->gram;
+    std::vector<double> scaled;
+    if (inputScales) {
+      const std::vector<float> &s = *inputScales;
+      int64_t k = stats->channels;
+      if (static_cast<int64_t>(s.size()) != k)
+        return error("has " + llvm::Twine(s.size()) +
+                     " equalization scales for " + llvm::Twine(k) +
+                     " input channels");
+      scaled = stats->gram;
+      for (int64_t i = 0; i < k; ++i)
+        for (int64_t j = 0; j < k; ++j)
+          scaled[i * k + j] /= double(s[i]) * double(s[j]);
+      gram = &scaled;
+    }
+    cache.factor = mlir::llm::factorGPTQ(gram->data(), stats->channels);
+    cache.stats = stats;
+    cache.equalizeWith = equalizeWith;
+  }
+  mlir::llm::quantizeGPTQ(t.quant, ql, values.data(), cache.factor,
+                          out.data());
+  return llvm::Error::success();
+}
+
 namespace {
 /// Streams the f32 blob tensor by tensor into the model file.
 struct BlobStreamer {
@@ -76,11 +130,8 @@ struct BlobStreamer {
   const std::function<void(double)> &progress;
   const mlir::llm::CalibrationStats *calibration;
   std::string error = {};
-  /// GPTQ's factor of the last input statistics (q, k and v share them)
-  /// and the equalization producer it was scaled for.
-  const mlir::llm::ChannelStats *factored = nullptr;
-  std::string factoredWith = {};
-  mlir::llm::GPTQFactor factor = {};
+  /// GPTQ's factor of the last input (q, k and v share it).
+  GPTQFactorCache factors = {};
   /// Equalization scales by producer name.
   llvm::StringMap<std::vector<float>> scales = {};
 
@@ -220,43 +271,12 @@ struct BlobStreamer {
       if (!readF32(t, buffer, transposed) || !equalize(t, buffer))
         return false;
       if (t.quant) {
-        mlir::llm::QuantLayout ql = mlir::llm::getQuantLayout(
-            t.quant, t.logicalRows, t.logicalCols);
-        packed.resize(ql.totalBytes);
-        if (t.method.empty() || t.method == "rtn") {
-          mlir::llm::quantizeRTN(t.quant, ql, buffer.data(), packed.data());
-        } else if (t.method == "gptq") {
-          const mlir::llm::ChannelStats *stats =
-              calibration ? calibration->lookup(t.name) : nullptr;
-          if (!stats || stats->gram.empty() ||
-              stats->channels != t.logicalCols)
-            return fail("weight '" + t.name +
-                        "' is quantized with gptq but has no calibration "
-                        "statistics of its " +
-                        std::to_string(t.logicalCols) + " input channels");
-          if (stats != factored || t.equalizeWith != factoredWith) {
-            // Equalized inputs are X / s: X^T X scales by 1 / (s_i s_j).
-            const std::vector<double> *gram = &stats->gram;
-            std::vector<double> scaled;
-            if (!t.equalizeWith.empty()) {
-              const std::vector<float> &s = scales[t.equalizeWith];
-              int64_t k = stats->channels;
-              scaled = stats->gram;
-              for (int64_t i = 0; i < k; ++i)
-                for (int64_t j = 0; j < k; ++j)
-                  scaled[i * k + j] /= double(s[i]) * double(s[j]);
-              gram = &scaled;
-            }
-            factor = mlir::llm::factorGPTQ(gram->data(), stats->channels);
-            factored = stats;
-            factoredWith = t.equalizeWith;
-          }
-          mlir::llm::quantizeGPTQ(t.quant, ql, buffer.data(), factor,
-                                  packed.data());
-        } else {
-          return fail("weight '" + t.name + "': unknown quantization method '" +
-                      t.method + "'");
-        }
+        const std::vector<float> *inputScales = nullptr;
+        if (!t.equalizeWith.empty())
+          inputScales = &scales[t.equalizeWith];
+        if (llvm::Error err = quantizeWeight(t, buffer, calibration,
+                                             inputScales, factors, packed))
+          return fail(llvm::toString(std::move(err)));
         if (!sink.write(packed.data(), packed.size()))
           return fail("write error");
       } else if (!sink.write(buffer.data(), buffer.size() * sizeof(float))) {

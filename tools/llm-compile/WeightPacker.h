@@ -11,6 +11,7 @@
 #include "frontends/safetensors/Tokenizer.h"
 
 #include "dialects/LLM/IR/LLMDialect.h"
+#include "dialects/LLM/IR/LLMQuant.h"
 #include "llmrt/ModelFile.h"
 #include "passes/Calibration/Calibration.h"
 
@@ -55,6 +56,23 @@ struct WeightLayout {
 /// Assigns offsets to every llm.weight of `module` (same name and layout,
 /// same offset).
 WeightLayout assignWeightOffsets(mlir::ModuleOp module);
+
+/// GPTQ's factorization of one input's statistics, kept while consecutive
+/// weights read that input (q, k and v; gate and up).
+struct GPTQFactorCache {
+  const mlir::llm::ChannelStats *stats = nullptr;
+  std::string equalizeWith;
+  mlir::llm::GPTQFactor factor;
+};
+
+/// Chooses the codes of the quantized tensor `t` from its f32 `values`
+/// ([logicalRows, logicalCols], input channels already multiplied by
+/// `inputScales` when it is equalized) into `out`: round to nearest, or
+/// GPTQ on the X^T X that `calibration` holds for its input.
+llvm::Error quantizeWeight(const PackedTensor &t, llvm::ArrayRef<float> values,
+                           const mlir::llm::CalibrationStats *calibration,
+                           const std::vector<float> *inputScales,
+                           GPTQFactorCache &cache, std::vector<uint8_t> &out);
 
 /// Writes the model file (metadata, tokenizer, blob converted from the
 /// weights source) to `path`, or appends its bytes to `memory` when non-null.
