@@ -7,7 +7,8 @@
 # rescales weights by per-channel factors folded into the RMSNorm and up
 # projection weights: at 8 bits, where rounding barely matters, the
 # equalized build must score within 2% of the plain one (a wrong fold would
-# not), and with GPTQ at 4 bits it must still tell its story.
+# not), and with GPTQ at 4 bits it must still tell its story. So must a
+# GPTQ build calibrated sequentially (--calibration-stages).
 #   stories260k_gptq.sh LLM_COMPILE MODEL_GGUF WORK_DIR
 # Exits 77 (skipped) when the model file is absent.
 set -euo pipefail
@@ -39,7 +40,25 @@ int8eq="$(ppl "$work/stories260k-int8-eq")"
 echo "perplexity on $text: int8 $int8, int8 equalized $int8eq"
 python3 -c "import sys; sys.exit(0 if abs(float('$int8eq') / float('$int8') - 1) < 0.02 else 1)" || {
   echo "FAIL: equalization changed the int8 model's perplexity by 2% or more" >&2; exit 1; }
-for variant in gptq awq; do
+# Sequential calibration: three stages, each calibrated with the stages
+# before it rounded. It must say so, and its build must tell the story.
+out="$("$compile" "$model" -o "$work/stories260k-seq" --quantize int4 \
+  --quant-group 32 --quant-method gptq --calibration "$calibration" \
+  --calibration-tokens 512 --calibration-stages 3 2>&1)"
+grep -q "calibrating on 512 tokens of $calibration, 3 sequential stages" <<<"$out" || {
+  echo "FAIL: no sequential calibration progress line in:"; echo "$out"; exit 1; } >&2
+seq="$(ppl "$work/stories260k-seq")"
+echo "perplexity on $text: gptq in 3 sequential stages $seq"
+python3 -c "import sys; sys.exit(0 if 0 < float('$seq') < float('$rtn') else 1)" || {
+  echo "FAIL: sequential GPTQ's perplexity is not below RTN's" >&2; exit 1; }
+if err="$("$compile" "$model" -o "$work/stories260k-bad" --quantize int4 --quant-method gptq \
+    --quant-equalize --calibration "$calibration" --calibration-tokens 64 \
+    --calibration-stages 2 2>&1)"; then
+  echo "FAIL: sequential calibration with equalization was accepted" >&2; exit 1
+fi
+grep -q "does not combine with equalization" <<<"$err" || {
+  echo "FAIL: unexpected error: $err" >&2; exit 1; }
+for variant in gptq awq seq; do
   story="$("$work/stories260k-$variant" -n 40 2>/dev/null)"
   echo "$variant output: $story"
   case "$story" in

@@ -35,11 +35,16 @@ readCalibrationTokens(const std::string &path,
 /// Statistics of the f32 model on `tokens`: `module` (after llm-optimize;
 /// quantization marks are ignored) runs with its weights read from
 /// `weights`. X^T X is collected for the inputs of weights whose method
-/// needs it.
+/// needs it. With `stages` > 1 the calibration is sequential: the inputs
+/// of the quantized matmuls, in the order the model computes them, are
+/// split into that many stages, and each stage's statistics come from a
+/// run in which the weights of the stages before it are already rounded
+/// exactly as the packer will round them.
 llvm::Expected<mlir::llm::CalibrationStats>
 calibrateModel(mlir::ModuleOp module, const TensorSource &weights,
                llvm::ArrayRef<int64_t> tokens,
-               const mlir::llm::CalibrationOptions &options);
+               const mlir::llm::CalibrationOptions &options,
+               int64_t stages = 1);
 
 } // namespace frugal
 

@@ -442,16 +442,21 @@ llvm::Error frugal::compileModel(const CompileOptions &options) {
     weightsPath = options.output + ".embedded.fgw";
   std::optional<llm::CalibrationStats> calibration;
   if (calibrate && needsCalibration(*module)) {
-    progress.step(llvm::formatv("calibrating on {0} tokens of {1}",
-                                calibrationTokens.size(),
-                                options.calibrationText)
-                      .str());
+    progress.step(
+        llvm::formatv("calibrating on {0} tokens of {1}{2}",
+                      calibrationTokens.size(), options.calibrationText,
+                      options.calibrationStages > 1
+                          ? llvm::formatv(", {0} sequential stages",
+                                          options.calibrationStages)
+                                .str()
+                          : std::string())
+            .str());
     llm::CalibrationOptions calibrationOptions;
     calibrationOptions.vectorWidth = options.vectorWidth;
     calibrationOptions.openmp = options.openmp;
     calibrationOptions.progress = [&](double f) { progress.fraction(f); };
     auto stats = calibrateModel(*module, *imported.weights, calibrationTokens,
-                                calibrationOptions);
+                                calibrationOptions, options.calibrationStages);
     if (!stats)
       return stats.takeError();
     calibration = std::move(*stats);

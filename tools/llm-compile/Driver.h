@@ -65,6 +65,8 @@ struct CompileOptions {
   mlir::llm::LLMOptimizationOptions optimization;
   std::string calibrationText = "/usr/share/common-licenses/GPL-3";
   int64_t calibrationTokens = 2048;
+  /// Sequential calibration stages (Calibrate.h; 1: one f32 run).
+  int64_t calibrationStages = 1;
   /// The efficiency report (--report, --measure; Report.h).
   ReportOptions report;
   /// Print progress lines to stderr.

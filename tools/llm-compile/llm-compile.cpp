@@ -87,6 +87,13 @@ static cl::opt<int64_t> calibrationTokens(
     "calibration-tokens",
     cl::desc("Tokens of the calibration text to run (default 2048)"),
     cl::init(2048));
+static cl::opt<int64_t> calibrationStages(
+    "calibration-stages",
+    cl::desc("Sequential calibration: split the quantized layers into N "
+             "stages, each calibrated on the outputs of the stages before "
+             "it already quantized (N runs of the calibration text; "
+             "default 1, the f32 model only)"),
+    cl::init(1));
 static cl::opt<std::string> kvDtype(
     "kv-dtype", cl::desc("KV cache element type: f32 (default), f16 or int8 "
                          "(per-token, per-head scales)"),
@@ -235,6 +242,12 @@ int main(int argc, char **argv) {
   options.optimization.quantEmbeddings = quantEmbeddings;
   options.calibrationText = calibration;
   options.calibrationTokens = calibrationTokens;
+  if (calibrationStages < 1) {
+    WithColor::error(errs(), "llm-compile")
+        << "--calibration-stages must be at least 1\n";
+    return 1;
+  }
+  options.calibrationStages = calibrationStages;
   if (kvDtype != "f32" && kvDtype != "f16" && kvDtype != "int8") {
     WithColor::error(errs(), "llm-compile")
         << "--kv-dtype expects f32, f16 or int8, got '" << kvDtype << "'\n";

@@ -10,8 +10,10 @@
 
 #include "passes/Calibration/Calibration.h"
 #include "tools/llm-compile/Calibrate.h"
+#include "tools/llm-compile/WeightPacker.h"
 
 #include "dialects/LLM/IR/LLMDialect.h"
+#include "dialects/LLM/IR/LLMQuant.h"
 #include "frontends/safetensors/Checkpoint.h"
 #include "frontends/safetensors/Importer.h"
 #include "frontends/safetensors/ModelConfig.h"
@@ -27,6 +29,7 @@
 
 #include <cmath>
 #include <cstring>
+#include <map>
 #include <random>
 
 using namespace mlir;
@@ -249,6 +252,121 @@ TEST_F(CalibrationTest, TinyLlamaFixture) {
                   1e-3 * (1 + sa.sumSquares[c]))
           << entry.getKey().str() << " channel " << c;
   }
+}
+
+/// A tensor source that hands out replaced values for some tensors.
+class OverlaySource : public frugal::TensorSource {
+public:
+  explicit OverlaySource(const frugal::TensorSource &base) : base(base) {}
+  std::map<std::string, std::vector<float>> replaced;
+
+  std::optional<Info> lookupTensor(llvm::StringRef name) const override {
+    return base.lookupTensor(name);
+  }
+  llvm::Error readAsF32(llvm::StringRef name,
+                        llvm::MutableArrayRef<float> out) const override {
+    auto it = replaced.find(name.str());
+    if (it == replaced.end())
+      return base.readAsF32(name, out);
+    std::copy(it->second.begin(), it->second.end(), out.begin());
+    return llvm::Error::success();
+  }
+  std::string sourcePath() const override { return base.sourcePath(); }
+
+private:
+  const frugal::TensorSource &base;
+};
+
+// Sequential calibration: with one stage per input, layer 0's q/k/v input
+// is the f32 model's, and its o_proj input is the one the model computes
+// once q/k/v are GPTQ-rounded on those f32 statistics. The latter is
+// checked against a plain calibration of a source whose q/k/v tensors were
+// replaced by their rounded values, independently of the blob rewriting.
+TEST_F(CalibrationTest, SequentialStagesSeeRoundedWeights) {
+  std::string dir = FRUGAL_FIXTURES_DIR "/tiny-llama";
+  auto checkpoint = frugal::safetensors::Checkpoint::open(dir);
+  ASSERT_TRUE(static_cast<bool>(checkpoint))
+      << llvm::toString(checkpoint.takeError());
+  auto config = frugal::safetensors::loadModelConfig(dir);
+  ASSERT_TRUE(static_cast<bool>(config)) << llvm::toString(config.takeError());
+  auto module =
+      frugal::safetensors::importModel(context, **checkpoint, *config);
+  ASSERT_TRUE(static_cast<bool>(module)) << llvm::toString(module.takeError());
+  PassManager pm(&context);
+  LLMOptimizationOptions optimization;
+  optimization.quantBits = 4;
+  optimization.quantGroup = 32;
+  optimization.quantMethod = "gptq";
+  buildLLMOptimizationPipeline(pm, optimization);
+  ASSERT_TRUE(succeeded(pm.run(**module)));
+
+  std::vector<int64_t> tokens;
+  for (int i = 0; i < 48; ++i)
+    tokens.push_back((i * 53 + 5) % config->vocabSize);
+  CalibrationOptions options;
+  auto f32 = frugal::calibrateModel(**module, **checkpoint, tokens, options);
+  ASSERT_TRUE(static_cast<bool>(f32)) << llvm::toString(f32.takeError());
+  const int64_t stages = static_cast<int64_t>(f32->inputs.size());
+  auto seq = frugal::calibrateModel(**module, **checkpoint, tokens, options,
+                                    stages);
+  ASSERT_TRUE(static_cast<bool>(seq)) << llvm::toString(seq.takeError());
+  ASSERT_EQ(seq->inputs.size(), f32->inputs.size());
+
+  const std::string q = "model.layers.0.self_attn.q_proj.weight";
+  const std::string o = "model.layers.0.self_attn.o_proj.weight";
+  const std::string down = "model.layers.1.mlp.down_proj.weight";
+  auto near = [](const ChannelStats &a, const ChannelStats &b, double tol) {
+    if (a.channels != b.channels || a.count != b.count ||
+        a.gram.size() != b.gram.size())
+      return false;
+    for (int64_t c = 0; c < a.channels; ++c)
+      if (std::fabs(a.sumSquares[c] - b.sumSquares[c]) >
+          tol * (1 + std::fabs(b.sumSquares[c])))
+        return false;
+    for (size_t i = 0; i < a.gram.size(); ++i)
+      if (std::fabs(a.gram[i] - b.gram[i]) > tol * (1 + std::fabs(b.gram[i])))
+        return false;
+    return true;
+  };
+  EXPECT_TRUE(near(*seq->lookup(q), *f32->lookup(q), 1e-6))
+      << "nothing is rounded before layer 0's q/k/v";
+  EXPECT_FALSE(near(*seq->lookup(o), *f32->lookup(o), 1e-3))
+      << "o_proj's input follows the rounded q/k/v";
+  EXPECT_FALSE(near(*seq->lookup(down), *f32->lookup(down), 1e-3));
+
+  // Round q/k/v of layer 0 on the f32 statistics, as the first stage does.
+  OwningOpRef<ModuleOp> clone = (*module)->clone();
+  frugal::WeightLayout layout = frugal::assignWeightOffsets(*clone);
+  OverlaySource overlay(**checkpoint);
+  frugal::GPTQFactorCache cache;
+  int rounded = 0;
+  for (const frugal::PackedTensor &t : layout.tensors) {
+    if (!t.quant || f32->lookup(t.name) != f32->lookup(q))
+      continue;
+    std::vector<float> values(t.numElements), logical(t.numElements);
+    ASSERT_FALSE(static_cast<bool>((*checkpoint)->readAsF32(t.name, values)));
+    int64_t n = t.logicalRows, k = t.logicalCols;
+    // The source is [K, N] when the packer transposes it.
+    for (int64_t r = 0; r < n; ++r)
+      for (int64_t c = 0; c < k; ++c)
+        logical[r * k + c] = t.transposed ? values[c * n + r] : values[r * k + c];
+    std::vector<uint8_t> packed;
+    ASSERT_FALSE(static_cast<bool>(frugal::quantizeWeight(
+        t, logical, &*f32, nullptr, cache, packed)));
+    dequantize(t.quant, getQuantLayout(t.quant, n, k), packed.data(),
+               logical.data());
+    for (int64_t r = 0; r < n; ++r)
+      for (int64_t c = 0; c < k; ++c)
+        (t.transposed ? values[c * n + r] : values[r * k + c]) =
+            logical[r * k + c];
+    overlay.replaced[t.name] = values;
+    ++rounded;
+  }
+  EXPECT_EQ(rounded, 3) << "q, k and v read layer 0's first input";
+  auto expected = frugal::calibrateModel(**module, overlay, tokens, options);
+  ASSERT_TRUE(static_cast<bool>(expected))
+      << llvm::toString(expected.takeError());
+  EXPECT_TRUE(near(*seq->lookup(o), *expected->lookup(o), 1e-5));
 }
 
 } // namespace
