@@ -141,8 +141,11 @@ for v in "${VARIANTS[@]}"; do
   pline="$(grep '^perplexity:' <<<"$ppl_out")"
   fline="$(grep '^fidelity:' <<<"$ppl_out" || true)"
   ppl="$(field ppl "$pline")"; ptok="$(field tokens "$pline")"
-  kl=nan; top1=nan
-  if [ -n "$fline" ]; then kl="$(field mean_kl "$fline")"; top1="$(field top1_agreement "$fline")"; fi
+  kl=nan; top1=nan; dlo=nan; dhi=nan
+  if [ -n "$fline" ]; then
+    kl="$(field mean_kl "$fline")"; top1="$(field top1_agreement "$fline")"
+    dlo="$(field ppl_delta_lo_pct "$fline")"; dhi="$(field ppl_delta_hi_pct "$fline")"
+  fi
   bw="$("$WORK/membw" 1024 5 2>/dev/null)"
   fbytes="$(stat -c %s "$bin.fgw")"
   rbytes="$fbytes"
@@ -155,7 +158,7 @@ for v in "${VARIANTS[@]}"; do
     lline="$("$LLAMA_PY" "$ROOT/bench/llamacpp_speed.py" "$gguf" "$PROMPT_FILE" "$TOKENS" "$RUNS" "$THREADS" 2>/dev/null | grep '^llamacpp:')"
     ll_pre="$(field prefill_tok_s "$lline")"; ll_dec="$(field decode_tok_s "$lline")"
   fi
-  echo "$v $fbytes $rbytes $best_prefill $best_decode $bw $ppl $ptok $kl $top1 $ll_pre $ll_dec $ptoks" >>"$RESULTS"
+  echo "$v $fbytes $rbytes $best_prefill $best_decode $bw $ppl $ptok $kl $top1 $ll_pre $ll_dec $ptoks $dlo $dhi" >>"$RESULTS"
 done
 rm -f "$REF_LOGITS"
 
@@ -168,19 +171,22 @@ print(f"bench/quant.sh: SmolLM2-135M-Instruct, Frugal CPU ({threads} threads), "
       f"decode {tokens} tokens, prompt {rows[0][12]} tokens, best of runs")
 print(f"perplexity: first {rows[0][7]} tokens of GPL-3, windows of 512; "
       "KL(f32 || variant) in nats; roofline = bandwidth / MB read per token")
+print("dppl 95%: interval of the perplexity increase from the per-token "
+      "differences of -ln p (tokens taken as independent)")
 hdr = (f"{'variant':10} {'file MB':>8} {'read MB':>8} {'GB/s':>6} {'roof t/s':>8} "
        f"{'prefill':>8} {'decode':>8} {'ratio':>6} {'ppl':>8} {'dppl %':>7} "
-       f"{'KL':>8} {'top1':>6}")
+       f"{'dppl 95%':>15} {'KL':>8} {'top1':>6}")
 if llama:
     hdr += f" {'llama pre':>9} {'llama dec':>9} {'ours/ll pre':>11} {'ours/ll dec':>11}"
 print(hdr)
 for r in rows:
-    v, fb, rb, pre, dec, bw, ppl, ptok, kl, top1, lpre, ldec, _ = r
+    v, fb, rb, pre, dec, bw, ppl, ptok, kl, top1, lpre, ldec, _, dlo, dhi = r
+    ci = "-" if v == "f32" else f"{float(dlo):+.1f}..{float(dhi):+.1f}"
     fb, rb, pre, dec, bw, ppl = int(fb), int(rb), float(pre), float(dec), float(bw), float(ppl)
     roof = bw * 1e9 / rb
     line = (f"{v:10} {fb/1e6:8.1f} {rb/1e6:8.1f} {bw:6.1f} {roof:8.1f} {pre:8.1f} "
             f"{dec:8.1f} {dec/roof:6.2f} {ppl:8.3f} {100 * (ppl / f32_ppl - 1):+7.2f} "
-            f"{float(kl):8.5f} {float(top1):6.3f}")
+            f"{ci:>15} {float(kl):8.5f} {float(top1):6.3f}")
     if llama:
         lp, ld = float(lpre), float(ldec)
         if math.isnan(lp):

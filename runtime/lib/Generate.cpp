@@ -389,6 +389,20 @@ double PerplexityResult::perplexity() const {
   return tokens > 0 ? std::exp(nll / double(tokens)) : 0.0;
 }
 
+double PerplexityResult::referencePerplexity() const {
+  return tokens > 0 ? std::exp(referenceNll / double(tokens)) : 0.0;
+}
+
+double PerplexityResult::perplexityDelta(double z) const {
+  if (tokens == 0)
+    return 0.0;
+  double n = double(tokens), mean = (nll - referenceNll) / n;
+  double variance =
+      tokens > 1 ? std::max(0.0, deltaSquares / n - mean * mean) * n / (n - 1)
+                 : 0.0;
+  return std::expm1(mean + z * std::sqrt(variance / n));
+}
+
 bool writeLogitsHeader(FILE *f, int64_t vocab, std::string &error) {
   uint32_t header[2] = {kLogitsVersion, static_cast<uint32_t>(vocab)};
   return writeAll(f, kLogitsMagic, 4, error) &&
@@ -487,7 +501,8 @@ bool Session::perplexity(const std::vector<int32_t> &tokens,
     for (int64_t i = bos ? 0 : 1; i < len && result.tokens < limit; ++i) {
       // logits_ predict tokens[start + i].
       int32_t target = tokens[start + i];
-      result.nll += negLogLikelihood(logits_.data(), vocab, target);
+      double nll = negLogLikelihood(logits_.data(), vocab, target);
+      result.nll += nll;
       if (opt.saveLogits &&
           (!writeAll(opt.saveLogits, &target, sizeof(target), error) ||
            !writeAll(opt.saveLogits, logits_.data(),
@@ -507,6 +522,10 @@ bool Session::perplexity(const std::vector<int32_t> &tokens,
                   std::to_string(target) + ")";
           return false;
         }
+        double delta =
+            nll - negLogLikelihood(reference.data(), vocab, target);
+        result.referenceNll += nll - delta;
+        result.deltaSquares += delta * delta;
         klSum += klDivergence(reference.data(), logits_.data(), vocab);
         agree += argmax(reference.data(), reference.size()) ==
                  argmax(logits_.data(), logits_.size());

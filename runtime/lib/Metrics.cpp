@@ -100,8 +100,13 @@ void printPerplexity(FILE *out, const PerplexityResult &r) {
           r.perplexity(), r.tokens > 0 ? r.nll / double(r.tokens) : 0.0,
           r.seconds, rate(double(r.tokens), r.seconds));
   if (r.haveReference)
-    fprintf(out, "fidelity: tokens=%lld mean_kl=%.6f top1_agreement=%.4f\n",
-            static_cast<long long>(r.tokens), r.meanKL, r.top1Agreement);
+    fprintf(out,
+            "fidelity: tokens=%lld mean_kl=%.6f top1_agreement=%.4f "
+            "ref_ppl=%.4f ppl_delta_pct=%.2f ppl_delta_lo_pct=%.2f "
+            "ppl_delta_hi_pct=%.2f\n",
+            static_cast<long long>(r.tokens), r.meanKL, r.top1Agreement,
+            r.referencePerplexity(), 100.0 * r.perplexityDelta(),
+            100.0 * r.perplexityDelta(-1.96), 100.0 * r.perplexityDelta(1.96));
 }
 
 } // namespace llmrt

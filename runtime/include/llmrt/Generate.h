@@ -124,7 +124,15 @@ struct PerplexityResult {
   bool haveReference = false;
   double meanKL = 0;   ///< mean over positions of KL(reference || this), nats
   double top1Agreement = 0; ///< fraction of positions with the same argmax
+  /// Sum over positions of the reference's -ln p(token), and of the square
+  /// of d = (this model's -ln p) - (the reference's).
+  double referenceNll = 0, deltaSquares = 0;
   double perplexity() const;
+  double referencePerplexity() const;
+  /// ppl / reference ppl - 1 at the mean of d plus `z` standard errors of
+  /// that mean (positions taken as independent: an approximate interval
+  /// of the perplexity increase; z = 0 gives the measured increase).
+  double perplexityDelta(double z = 0) const;
 };
 
 /// Logits file: "FLGT", u32 version (1), u32 vocab size, then per scored

@@ -104,7 +104,12 @@ TEST_F(Cli, PerplexityOfATextFile) {
   o = run({"--perplexity", text, "--reference-logits", logits});
   EXPECT_EQ(o.code, 0) << o.err;
   EXPECT_NE(o.out.find("\nfidelity: tokens=5 mean_kl=0.000000 "
-                       "top1_agreement=1.0000\n"),
+                       "top1_agreement=1.0000 ref_ppl="),
+            std::string::npos)
+      << o.out;
+  // The same model: no increase, and an interval of width 0.
+  EXPECT_NE(o.out.find(" ppl_delta_pct=0.00 ppl_delta_lo_pct=0.00 "
+                       "ppl_delta_hi_pct=0.00\n"),
             std::string::npos)
       << o.out;
   o = run({"--perplexity", text, "--max-tokens", "2"});

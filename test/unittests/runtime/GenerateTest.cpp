@@ -379,6 +379,27 @@ TEST(Perplexity, IdenticalLogitsHaveZeroKL) {
   EXPECT_GT(kl, 0.0);
   EXPECT_NEAR(r.meanKL, kl, 1e-9);
   EXPECT_EQ(r.top1Agreement, 1.0);
+  // The perplexity increase over the reference and its interval, from the
+  // per-position differences of -ln p: 2->3, 3->4 and 6->7 follow both
+  // models, 4->0 and 0->6 neither.
+  auto nllOf = [](double boost, bool follows) {
+    double z = std::exp(boost) + double(kPplVocab - 1);
+    return -std::log((follows ? std::exp(boost) : 1.0) / z);
+  };
+  double hit = nllOf(1.0, true) - nllOf(3.0, true);
+  double miss = nllOf(1.0, false) - nllOf(3.0, false);
+  std::vector<double> d = {hit, hit, miss, miss, hit};
+  double mean = 0, var = 0;
+  for (double v : d)
+    mean += v / d.size();
+  for (double v : d)
+    var += (v - mean) * (v - mean) / (d.size() - 1);
+  double se = std::sqrt(var / d.size());
+  EXPECT_NEAR(r.referencePerplexity(), saved.perplexity(), 1e-9);
+  EXPECT_NEAR(r.perplexityDelta(), std::expm1(mean), 1e-9);
+  EXPECT_NEAR(r.perplexityDelta(-1.96), std::expm1(mean - 1.96 * se), 1e-9);
+  EXPECT_NEAR(r.perplexityDelta(1.96), std::expm1(mean + 1.96 * se), 1e-9);
+  EXPECT_LT(r.perplexityDelta(-1.96), r.perplexityDelta(1.96));
   // Different tokens are refused.
   rewind(logits);
   std::string error;
