@@ -3,7 +3,7 @@
 
 Uses a small built-in validator for the subset of JSON Schema the schema uses
 (type, const, enum, required, properties, additionalProperties, oneOf,
-minimum, maximum, exclusiveMinimum, items), and the `jsonschema` package as well
+minimum, maximum, exclusiveMinimum, items, minItems, maxItems), and the `jsonschema` package as well
 when it is installed. Then checks what the report must say about the run:
 
   check_report.py SCHEMA REPORT [--measured] [--min-compression X]
@@ -24,7 +24,7 @@ TYPES = {
 }
 KNOWN = {"$schema", "title", "description", "type", "const", "enum",
          "required", "properties", "additionalProperties", "oneOf", "minimum",
-         "maximum", "exclusiveMinimum", "items"}
+         "maximum", "exclusiveMinimum", "items", "minItems", "maxItems"}
 
 
 def validate(value, schema, path="$"):
@@ -54,6 +54,11 @@ def validate(value, schema, path="$"):
             details = [e for s in schema["oneOf"] for e in validate(value, s, path)]
             errors.append(f"{path}: matches {len(matches)} of the oneOf "
                           f"alternatives, expected 1: {details[:3]}")
+    if isinstance(value, list):
+        if "minItems" in schema and len(value) < schema["minItems"]:
+            errors.append(f"{path}: {len(value)} items < minItems {schema['minItems']}")
+        if "maxItems" in schema and len(value) > schema["maxItems"]:
+            errors.append(f"{path}: {len(value)} items > maxItems {schema['maxItems']}")
     if isinstance(value, list) and "items" in schema:
         for i, item in enumerate(value):
             errors += validate(item, schema["items"], f"{path}[{i}]")

@@ -24,5 +24,9 @@ assert f is not None and f["tokens"] == 128, f
 # int8 weights move the logits a little, not the ranking of most tokens.
 assert 0 <= f["mean_kl"] < 0.05 and f["top1_agreement"] > 0.8, f
 assert abs(f["perplexity_delta"] - (f["perplexity"] - f["reference_perplexity"])) < 1e-9, f
+# The interval brackets the measured increase.
+lo, hi = f["perplexity_increase_pct_95"]
+pct = 100 * (f["perplexity"] / f["reference_perplexity"] - 1)
+assert lo - 0.01 <= pct <= hi + 0.01 and lo < hi, f
 PY
 echo "fidelity report checks passed"

@@ -319,7 +319,8 @@ llvm::Error frugal::measureReport(json::Object &report,
   llvm::StringMap<double> ppl = parseFields(*scored, "perplexity:");
   llvm::StringMap<double> fid = parseFields(*scored, "fidelity:");
   if (!ref.count("ppl") || !ppl.count("ppl") || !fid.count("mean_kl") ||
-      !fid.count("top1_agreement"))
+      !fid.count("top1_agreement") || !fid.count("ppl_delta_lo_pct") ||
+      !fid.count("ppl_delta_hi_pct"))
     return makeError("--measure: no `perplexity:`/`fidelity:` figures from " +
                      options.reference + " and " + model.executable +
                      " --perplexity " + options.fidelityText);
@@ -330,6 +331,8 @@ llvm::Error frugal::measureReport(json::Object &report,
       {"perplexity", ppl["ppl"]},
       {"reference_perplexity", ref["ppl"]},
       {"perplexity_delta", ppl["ppl"] - ref["ppl"]},
+      {"perplexity_increase_pct_95",
+       json::Array{fid["ppl_delta_lo_pct"], fid["ppl_delta_hi_pct"]}},
       {"mean_kl", fid["mean_kl"]},
       {"top1_agreement", fid["top1_agreement"]}};
   return llvm::Error::success();
@@ -428,14 +431,22 @@ void frugal::printReport(const json::Object &report, llvm::raw_ostream &os) {
   row("gCO2 per 1k tokens", si(num(predicted, "g_co2_per_1k_tokens"), "g"));
   row("$ per 1M tokens", si(num(predicted, "usd_per_1m_tokens"), "$"),
       measured ? si(num(*measured, "usd_per_1m_tokens"), "$") : "");
-  if (const json::Object *fidelity = report.getObject("fidelity"))
+  if (const json::Object *fidelity = report.getObject("fidelity")) {
+    const json::Array *interval =
+        fidelity->getArray("perplexity_increase_pct_95");
+    std::string range;
+    if (interval && interval->size() == 2)
+      range = llvm::formatv(
+          " [{0}%..{1}%]",
+          llvm::format("%+.1f", (*interval)[0].getAsNumber().value_or(0.0)),
+          llvm::format("%+.1f", (*interval)[1].getAsNumber().value_or(0.0)));
     row("fidelity vs reference", "",
-        llvm::formatv("ppl {0:f3} (ref {1:f3}), KL {2:f4}, top-1 {3:f3}",
+        llvm::formatv("ppl {0:f3} (ref {1:f3}){2}, KL {3:f4}, top-1 {4:f3}",
                       num(*fidelity, "perplexity"),
-                      num(*fidelity, "reference_perplexity"),
+                      num(*fidelity, "reference_perplexity"), range,
                       num(*fidelity, "mean_kl"),
                       num(*fidelity, "top1_agreement")));
-  else
+  } else
     row("fidelity", "not measured (--reference)");
   printBudget(report, os);
 }
