@@ -30,6 +30,7 @@
 #include <cmath>
 #include <cstring>
 #include <map>
+#include <optional>
 #include <random>
 
 using namespace mlir;
@@ -48,6 +49,34 @@ protected:
     context.loadAllAvailableDialects();
   }
   MLIRContext context;
+
+  /// tiny-llama imported and optimized with int4 GPTQ weights of `group`.
+  std::unique_ptr<frugal::safetensors::Checkpoint> checkpoint;
+  std::optional<frugal::safetensors::ModelConfig> config;
+  OwningOpRef<ModuleOp> module;
+  void importTinyLlamaGPTQ(unsigned group) {
+    std::string dir = FRUGAL_FIXTURES_DIR "/tiny-llama";
+    auto opened = frugal::safetensors::Checkpoint::open(dir);
+    ASSERT_TRUE(static_cast<bool>(opened))
+        << llvm::toString(opened.takeError());
+    checkpoint = std::move(*opened);
+    auto loaded = frugal::safetensors::loadModelConfig(dir);
+    ASSERT_TRUE(static_cast<bool>(loaded))
+        << llvm::toString(loaded.takeError());
+    config = *loaded;
+    auto imported =
+        frugal::safetensors::importModel(context, *checkpoint, *config);
+    ASSERT_TRUE(static_cast<bool>(imported))
+        << llvm::toString(imported.takeError());
+    module = std::move(*imported);
+    PassManager pm(&context);
+    LLMOptimizationOptions optimization;
+    optimization.quantBits = 4;
+    optimization.quantGroup = group;
+    optimization.quantMethod = "gptq";
+    buildLLMOptimizationPipeline(pm, optimization);
+    ASSERT_TRUE(succeeded(pm.run(*module)));
+  }
 };
 
 /// Accumulated statistics of rows of `width` values.
@@ -181,22 +210,8 @@ func.func @forward(%tokens: tensor<1x?xi64>, %pos: index, %kv: !llm.kv_cache<1 x
 // checkpoint; one token per call and whole-text calls give the same
 // statistics everywhere (the KV cache carries the context).
 TEST_F(CalibrationTest, TinyLlamaFixture) {
-  std::string dir = FRUGAL_FIXTURES_DIR "/tiny-llama";
-  auto checkpoint = frugal::safetensors::Checkpoint::open(dir);
-  ASSERT_TRUE(static_cast<bool>(checkpoint))
-      << llvm::toString(checkpoint.takeError());
-  auto config = frugal::safetensors::loadModelConfig(dir);
-  ASSERT_TRUE(static_cast<bool>(config)) << llvm::toString(config.takeError());
-  auto module =
-      frugal::safetensors::importModel(context, **checkpoint, *config);
-  ASSERT_TRUE(static_cast<bool>(module)) << llvm::toString(module.takeError());
-  PassManager pm(&context);
-  LLMOptimizationOptions optimization;
-  optimization.quantBits = 4;
-  optimization.quantMethod = "gptq";
-  buildLLMOptimizationPipeline(pm, optimization);
-  ASSERT_TRUE(succeeded(pm.run(**module)));
-  ASSERT_TRUE(frugal::needsCalibration(**module));
+  ASSERT_NO_FATAL_FAILURE(importTinyLlamaGPTQ(32));
+  ASSERT_TRUE(frugal::needsCalibration(*module));
 
   std::vector<int64_t> tokens;
   for (int i = 0; i < 40; ++i)
@@ -204,9 +219,9 @@ TEST_F(CalibrationTest, TinyLlamaFixture) {
   CalibrationOptions whole, single;
   whole.chunkTokens = 64;
   single.chunkTokens = 1;
-  auto a = frugal::calibrateModel(**module, **checkpoint, tokens, whole);
+  auto a = frugal::calibrateModel(*module, *checkpoint, tokens, whole);
   ASSERT_TRUE(static_cast<bool>(a)) << llvm::toString(a.takeError());
-  auto b = frugal::calibrateModel(**module, **checkpoint, tokens, single);
+  auto b = frugal::calibrateModel(*module, *checkpoint, tokens, single);
   ASSERT_TRUE(static_cast<bool>(b)) << llvm::toString(b.takeError());
 
   // Every quantized (gptq) weight has X^T X; 7 matmul inputs per layer
@@ -223,8 +238,8 @@ TEST_F(CalibrationTest, TinyLlamaFixture) {
   int64_t hidden = config->hiddenSize;
   std::vector<float> embed(config->vocabSize * hidden), gamma(hidden);
   ASSERT_FALSE(static_cast<bool>(
-      (*checkpoint)->readAsF32("model.embed_tokens.weight", embed)));
-  ASSERT_FALSE(static_cast<bool>((*checkpoint)->readAsF32(
+      checkpoint->readAsF32("model.embed_tokens.weight", embed)));
+  ASSERT_FALSE(static_cast<bool>(checkpoint->readAsF32(
       "model.layers.0.input_layernorm.weight", gamma)));
   Expected x(hidden);
   for (int64_t t : tokens) {
@@ -283,31 +298,16 @@ private:
 // checked against a plain calibration of a source whose q/k/v tensors were
 // replaced by their rounded values, independently of the blob rewriting.
 TEST_F(CalibrationTest, SequentialStagesSeeRoundedWeights) {
-  std::string dir = FRUGAL_FIXTURES_DIR "/tiny-llama";
-  auto checkpoint = frugal::safetensors::Checkpoint::open(dir);
-  ASSERT_TRUE(static_cast<bool>(checkpoint))
-      << llvm::toString(checkpoint.takeError());
-  auto config = frugal::safetensors::loadModelConfig(dir);
-  ASSERT_TRUE(static_cast<bool>(config)) << llvm::toString(config.takeError());
-  auto module =
-      frugal::safetensors::importModel(context, **checkpoint, *config);
-  ASSERT_TRUE(static_cast<bool>(module)) << llvm::toString(module.takeError());
-  PassManager pm(&context);
-  LLMOptimizationOptions optimization;
-  optimization.quantBits = 4;
-  optimization.quantGroup = 32;
-  optimization.quantMethod = "gptq";
-  buildLLMOptimizationPipeline(pm, optimization);
-  ASSERT_TRUE(succeeded(pm.run(**module)));
+  ASSERT_NO_FATAL_FAILURE(importTinyLlamaGPTQ(32));
 
   std::vector<int64_t> tokens;
   for (int i = 0; i < 48; ++i)
     tokens.push_back((i * 53 + 5) % config->vocabSize);
   CalibrationOptions options;
-  auto f32 = frugal::calibrateModel(**module, **checkpoint, tokens, options);
+  auto f32 = frugal::calibrateModel(*module, *checkpoint, tokens, options);
   ASSERT_TRUE(static_cast<bool>(f32)) << llvm::toString(f32.takeError());
   const int64_t stages = static_cast<int64_t>(f32->inputs.size());
-  auto seq = frugal::calibrateModel(**module, **checkpoint, tokens, options,
+  auto seq = frugal::calibrateModel(*module, *checkpoint, tokens, options,
                                     stages);
   ASSERT_TRUE(static_cast<bool>(seq)) << llvm::toString(seq.takeError());
   ASSERT_EQ(seq->inputs.size(), f32->inputs.size());
@@ -335,16 +335,16 @@ TEST_F(CalibrationTest, SequentialStagesSeeRoundedWeights) {
   EXPECT_FALSE(near(*seq->lookup(down), *f32->lookup(down), 1e-3));
 
   // Round q/k/v of layer 0 on the f32 statistics, as the first stage does.
-  OwningOpRef<ModuleOp> clone = (*module)->clone();
+  OwningOpRef<ModuleOp> clone = module->clone();
   frugal::WeightLayout layout = frugal::assignWeightOffsets(*clone);
-  OverlaySource overlay(**checkpoint);
+  OverlaySource overlay(*checkpoint);
   frugal::GPTQFactorCache cache;
   int rounded = 0;
   for (const frugal::PackedTensor &t : layout.tensors) {
     if (!t.quant || f32->lookup(t.name) != f32->lookup(q))
       continue;
     std::vector<float> values(t.numElements), logical(t.numElements);
-    ASSERT_FALSE(static_cast<bool>((*checkpoint)->readAsF32(t.name, values)));
+    ASSERT_FALSE(static_cast<bool>(checkpoint->readAsF32(t.name, values)));
     int64_t n = t.logicalRows, k = t.logicalCols;
     // The source is [K, N] when the packer transposes it.
     for (int64_t r = 0; r < n; ++r)
@@ -363,7 +363,7 @@ TEST_F(CalibrationTest, SequentialStagesSeeRoundedWeights) {
     ++rounded;
   }
   EXPECT_EQ(rounded, 3) << "q, k and v read layer 0's first input";
-  auto expected = frugal::calibrateModel(**module, overlay, tokens, options);
+  auto expected = frugal::calibrateModel(*module, overlay, tokens, options);
   ASSERT_TRUE(static_cast<bool>(expected))
       << llvm::toString(expected.takeError());
   EXPECT_TRUE(near(*seq->lookup(o), *expected->lookup(o), 1e-5));
