@@ -91,12 +91,9 @@ public:
   create(ModuleOp module, const CalibrationOptions &options = {});
   ~Calibrator();
 
-  /// The matmul inputs in the order `forward` computes them (zero
-  /// statistics) and the weights reading each.
-  const CalibrationStats &inputs() const { return shape; }
-
-  /// Statistics of one run over `tokens` with `weights`. X^T X is
-  /// collected for the inputs `gramFor` accepts (by index in inputs());
+  /// Statistics of one run over `tokens` with `weights`: the matmul
+  /// inputs in the order `forward` computes them, the same in every run.
+  /// X^T X is collected for the inputs `gramFor` accepts (by that index);
   /// without it, for those of the weights options.collectGram names.
   llvm::Expected<CalibrationStats>
   run(llvm::ArrayRef<uint8_t> weights, llvm::ArrayRef<int64_t> tokens,
@@ -106,6 +103,7 @@ private:
   struct Impl;
   explicit Calibrator(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl;
+  /// The inputs and the weights reading each, with zero statistics.
   CalibrationStats shape;
 };
 
