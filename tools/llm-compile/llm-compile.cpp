@@ -247,6 +247,18 @@ int main(int argc, char **argv) {
         << "--calibration-stages must be at least 1\n";
     return 1;
   }
+  if (calibrationStages > 1 && quantMethod != "gptq") {
+    WithColor::error(errs(), "llm-compile")
+        << "--calibration-stages calibrates GPTQ layer by layer; it needs "
+           "--quant-method gptq\n";
+    return 1;
+  }
+  if (calibrationStages > 1 && quantEqualize) {
+    WithColor::error(errs(), "llm-compile")
+        << "--calibration-stages does not combine with equalization "
+           "(--quant-equalize)\n";
+    return 1;
+  }
   options.calibrationStages = calibrationStages;
   if (kvDtype != "f32" && kvDtype != "f16" && kvDtype != "int8") {
     WithColor::error(errs(), "llm-compile")

@@ -20,3 +20,11 @@
 // EQ: llm.weight "model.layers.0.mlp.down_proj.weight" quant <bits = 4, group = 32, scheme = symmetric> at {{[0-9]+}} {llm.equalize = "model.layers.0.mlp.up_proj.weight"}
 // RUN: not llm-compile %S/../../fixtures/tiny-llama --quantize int4 --quant-equalize -o %t 2>&1 | FileCheck %s --check-prefix=EQNOTOK
 // EQNOTOK: error: --quant-equalize runs the model on calibration text, but {{.*}}tiny-llama has no tokenizer
+
+// --calibration-stages: at least 1, and only for GPTQ without equalization.
+// RUN: not llm-compile %S/../../fixtures/tiny-llama --quantize int4 --quant-method gptq --calibration-stages 0 -o %t 2>&1 | FileCheck %s --check-prefix=STAGES0
+// STAGES0: error: --calibration-stages must be at least 1
+// RUN: not llm-compile %S/../../fixtures/tiny-llama --quantize int4 --calibration-stages 2 -o %t 2>&1 | FileCheck %s --check-prefix=STAGESRTN
+// STAGESRTN: error: --calibration-stages calibrates GPTQ layer by layer; it needs --quant-method gptq
+// RUN: not llm-compile %S/../../fixtures/tiny-llama --quantize int4 --quant-method gptq --quant-equalize --calibration-stages 2 -o %t 2>&1 | FileCheck %s --check-prefix=STAGESEQ
+// STAGESEQ: error: --calibration-stages does not combine with equalization (--quant-equalize)
