@@ -29,6 +29,8 @@ constexpr llvm::StringLiteral kArenaLiveAttr = "llm.arena_live";
 constexpr llvm::StringLiteral kArenaMaxTokensAttr = "llm.arena_max_tokens";
 /// On a function: its dynamic extents are batch rows of one token each, at
 /// most this many (i64); set by llm-batch-decode, bounds llm-plan-memory.
+/// llm-score-positions sets it too: there the dynamic extents are the
+/// tokens of one call.
 constexpr llvm::StringLiteral kMaxRowsAttr = "llm.max_rows";
 /// Alignment of the arena and of every buffer in it, in bytes.
 constexpr int64_t kArenaAlignment = 64;

@@ -46,6 +46,10 @@ struct LLMOptimizationOptions {
   std::string kvLayout = "auto";
   int64_t kvBlockSize = 0;
   int64_t maxBatch = 1;
+  /// llm-score-positions: also derive `forward_all` (the logits of every
+  /// position, for scoring text), taking at most this many tokens per call
+  /// (0: not derived).
+  int64_t scoreRows = 0;
   /// The cost-model target (and overrides) that chooses the paged block
   /// size: the target the build is for.
   std::string costTarget = "host-cpu";

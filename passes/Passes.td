@@ -346,6 +346,46 @@ def LLMBatchDecode : Pass<"llm-batch-decode", "::mlir::ModuleOp"> {
                            "::mlir::func::FuncDialect"];
 }
 
+def LLMScorePositions : Pass<"llm-score-positions", "::mlir::ModuleOp"> {
+  let summary = "Derives a step that returns the logits of every position";
+  let description = [{
+    From `@function` (`(tokens: tensor<1x?xi64>, ...) -> tensor<1x1xVxf32>`,
+    the logits of the last new token) derives `@function_all`, the same step
+    returning `tensor<1x?xVxf32>`: the logits of every new token. Scoring a
+    text (perplexity, fidelity against a reference) then runs one call per
+    chunk of tokens, with the prefill's matmuls, instead of one decode step
+    per token.
+
+    The `llm.slice` ops that keep the last token (`axis = 1, start = -1` of
+    a `[1, ?, ...]` value) are removed, and the values computed from them
+    (the final norm, the logits matmul) get back the dynamic token extent.
+    Every other op is the source step's, so position `i`'s logits are those
+    the source step returns for a call that ends at token `i`, up to the
+    order of floating-point sums.
+
+    The step's calls take at most `max-rows` tokens (the function's
+    `llm.max_rows`), which bounds its activation arena in llm-plan-memory:
+    its logits alone take `max-rows * V * 4` bytes. Run before
+    llm-plan-memory.
+
+    ```mlir
+    // Before: the last token's logits.
+    %last = llm.slice %h {axis = 1 : i64, start = -1 : i64} : tensor<1x?x576xf32> -> tensor<1x1x576xf32>
+    %n = llm.rms_norm %last, %g eps = 1.0e-05 : tensor<1x1x576xf32>, tensor<576xf32>
+    // @forward_all: every token's.
+    %n = llm.rms_norm %h, %g eps = 1.0e-05 : tensor<1x?x576xf32>, tensor<576xf32>
+    ```
+  }];
+  let options = [
+    Option<"function", "function", "std::string", /*default=*/"\"forward\"",
+           "The step to derive from">,
+    Option<"maxRows", "max-rows", "int64_t", /*default=*/"64",
+           "Most tokens per call of the derived step">
+  ];
+  let dependentDialects = ["::mlir::llm::LLMDialect",
+                           "::mlir::func::FuncDialect"];
+}
+
 def LLMPlanMemory : Pass<"llm-plan-memory", "::mlir::func::FuncOp"> {
   let summary = "Places every intermediate tensor in one static arena";
   let description = [{

@@ -49,6 +49,12 @@ void mlir::llm::buildLLMOptimizationPipeline(
   // Several sequences: a decode step that serves them all at once.
   if (options.maxBatch > 1)
     pm.addPass(createLLMBatchDecode());
+  // Scoring text: every position's logits per call.
+  if (options.scoreRows > 0) {
+    LLMScorePositionsOptions score;
+    score.maxRows = options.scoreRows;
+    pm.addPass(createLLMScorePositions(score));
+  }
   // Last: the plan sizes the buffers of the final ops.
   if (options.maxTokensPerCall > 0) {
     LLMPlanMemoryOptions memory;
