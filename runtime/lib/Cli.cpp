@@ -237,8 +237,8 @@ bool readTextFile(const std::string &path, std::string &text,
 
 /// `--perplexity FILE`: scores the file's text and prints the result.
 int runPerplexity(const CliOptions &o, const ModelConfig &config,
-                  const Tokenizer &tok, Session &session, FILE *out,
-                  FILE *err) {
+                  const Tokenizer &tok, Session &session, ForwardFn forwardAll,
+                  FILE *out, FILE *err) {
   std::string text, error;
   if (!readTextFile(o.perplexity, text, error))
     return fail(err, error);
@@ -249,6 +249,7 @@ int runPerplexity(const CliOptions &o, const ModelConfig &config,
   opt.context = o.pplContext;
   opt.maxTokens = o.pplMaxTokens;
   opt.bosId = config.addBos ? config.bosId : -1;
+  opt.forwardAll = forwardAll;
   FILE *save = nullptr, *reference = nullptr;
   if (!o.saveLogits.empty() && !(save = fopen(o.saveLogits.c_str(), "wb")))
     return fail(err, o.saveLogits + ": cannot open: " + strerror(errno));
@@ -386,7 +387,7 @@ int runBatch(const CliOptions &o, const ModelConfig &config,
 } // namespace
 
 int runCli(int argc, char **argv, ForwardFn forward, FILE *out, FILE *err) {
-  llmrt_backend backend = {forward, nullptr};
+  llmrt_backend backend = {forward, nullptr, nullptr};
   return runCli(argc, argv, backend, out, err);
 }
 
@@ -421,7 +422,8 @@ int runCli(int argc, char **argv, const llmrt_backend &backend, FILE *out,
         Session::create(config, file->weights(), forward, error);
     if (!session)
       return fail(err, error);
-    return runPerplexity(o, config, *tok, *session, out, err);
+    return runPerplexity(o, config, *tok, *session, backend.forward_all, out,
+                         err);
   }
 
   if (!o.prompts.empty()) {

@@ -119,6 +119,7 @@ bool parseModelConfig(const ModelFile &file, ModelConfig &c,
   int64_t arena = 0, weightsBytes = 0, overhead = 0, predicted = 0;
   if (!getInt("max_tokens_per_call", false, 0, INT32_MAX,
               c.maxTokensPerCall) ||
+      !getInt("score_rows", false, 0, INT32_MAX, c.scoreRows) ||
       !getInt("arena_bytes", false, 0, INT64_MAX / 8, arena) ||
       !getInt("weights_bytes", false, 0, INT64_MAX / 8, weightsBytes) ||
       !getInt("runtime_overhead_bytes", false, 0, INT64_MAX / 8, overhead) ||
@@ -478,64 +479,74 @@ bool Session::perplexity(const std::vector<int32_t> &tokens,
   const int64_t limit = opt.maxTokens > 0 ? opt.maxTokens : INT64_MAX;
   int64_t agree = 0;
   double klSum = 0;
+  // Scores `logits` (one position's) as the prediction of `target`.
+  auto score = [&](const float *logits, int32_t target) {
+    double nll = negLogLikelihood(logits, vocab, target);
+    result.nll += nll;
+    if (opt.saveLogits &&
+        (!writeAll(opt.saveLogits, &target, sizeof(target), error) ||
+         !writeAll(opt.saveLogits, logits, sizeof(float) * vocab, error)))
+      return false;
+    if (opt.referenceLogits) {
+      int32_t refTarget = -1;
+      if (!readAll(opt.referenceLogits, &refTarget, sizeof(refTarget),
+                   error) ||
+          !readAll(opt.referenceLogits, reference.data(),
+                   sizeof(float) * reference.size(), error))
+        return false;
+      if (refTarget != target) {
+        error = "the reference logits were computed on other tokens "
+                "(position " + std::to_string(result.tokens) + ": " +
+                std::to_string(refTarget) + " vs " + std::to_string(target) +
+                ")";
+        return false;
+      }
+      double delta = nll - negLogLikelihood(reference.data(), vocab, target);
+      result.referenceNll += nll - delta;
+      result.deltaSquares += delta * delta;
+      klSum += klDivergence(reference.data(), logits, vocab);
+      agree += argmax(reference.data(), vocab) == argmax(logits, vocab);
+    }
+    ++result.tokens;
+    return true;
+  };
+  // The every-position step scores a window in calls of scoreRows tokens.
+  const int64_t rows = opt.forwardAll ? config_.scoreRows : 0;
+  std::vector<float> rowLogits(static_cast<size_t>(rows * vocab));
   const double t0 = nowSeconds();
   const int64_t total = static_cast<int64_t>(tokens.size());
-  // Each window holds [BOS] + up to (ctx - bos) text tokens; it scores every
-  // text token that has a position before it in the window.
+  // Each window holds [BOS] + up to (ctx - bos) text tokens; the logits of
+  // each of its positions but the last score the token after it.
+  std::vector<int64_t> window;
   int64_t start = 0;
   while (start < total && result.tokens < limit) {
     int64_t len = std::min<int64_t>(ctx - (bos ? 1 : 0), total - start);
     if (!bos && len < 2)
       break;
     ++result.windows;
-    int64_t pos = 0;
-    if (bos) {
-      int64_t id = opt.bosId;
-      if (!forward(&id, 1, pos++, nullptr, error))
-        return false;
+    window.clear();
+    if (bos)
+      window.push_back(opt.bosId);
+    window.insert(window.end(), tokens.begin() + start,
+                  tokens.begin() + start + len);
+    // Positions whose logits are scored.
+    int64_t scored = std::min<int64_t>(
+        static_cast<int64_t>(window.size()) - 1, limit - result.tokens);
+    if (rows > 0) {
+      for (int64_t p0 = 0; p0 < scored; p0 += rows) {
+        int64_t n = std::min(rows, scored - p0);
+        opt.forwardAll(weights_, kvCache_, window.data() + p0, n, p0,
+                       rowLogits.data());
+        for (int64_t r = 0; r < n; ++r)
+          if (!score(rowLogits.data() + r * vocab,
+                     static_cast<int32_t>(window[p0 + r + 1])))
+            return false;
+      }
     } else {
-      int64_t id = tokens[start];
-      if (!forward(&id, 1, pos++, nullptr, error))
-        return false;
-    }
-    for (int64_t i = bos ? 0 : 1; i < len && result.tokens < limit; ++i) {
-      // logits_ predict tokens[start + i].
-      int32_t target = tokens[start + i];
-      double nll = negLogLikelihood(logits_.data(), vocab, target);
-      result.nll += nll;
-      if (opt.saveLogits &&
-          (!writeAll(opt.saveLogits, &target, sizeof(target), error) ||
-           !writeAll(opt.saveLogits, logits_.data(),
-                     sizeof(float) * logits_.size(), error)))
-        return false;
-      if (opt.referenceLogits) {
-        int32_t refTarget = -1;
-        if (!readAll(opt.referenceLogits, &refTarget, sizeof(refTarget),
-                     error) ||
-            !readAll(opt.referenceLogits, reference.data(),
-                     sizeof(float) * reference.size(), error))
+      for (int64_t p = 0; p < scored; ++p)
+        if (!forward(&window[p], 1, p, nullptr, error) ||
+            !score(logits_.data(), static_cast<int32_t>(window[p + 1])))
           return false;
-        if (refTarget != target) {
-          error = "the reference logits were computed on other tokens "
-                  "(position " + std::to_string(result.tokens) + ": " +
-                  std::to_string(refTarget) + " vs " +
-                  std::to_string(target) + ")";
-          return false;
-        }
-        double delta =
-            nll - negLogLikelihood(reference.data(), vocab, target);
-        result.referenceNll += nll - delta;
-        result.deltaSquares += delta * delta;
-        klSum += klDivergence(reference.data(), logits_.data(), vocab);
-        agree += argmax(reference.data(), reference.size()) ==
-                 argmax(logits_.data(), logits_.size());
-      }
-      ++result.tokens;
-      if (i + 1 < len && result.tokens < limit) {
-        int64_t id = target;
-        if (!forward(&id, 1, pos++, nullptr, error))
-          return false;
-      }
     }
     start += len;
   }

@@ -144,6 +144,16 @@ llvm::Expected<ForwardSignature> readSignature(ModuleOp module) {
             batched->getAttrOfType<IntegerAttr>(llm::kArenaBytesAttr))
       sig.batchArenaBytes = arena.getInt();
   }
+  // The every-position step of llm-score-positions, when there is one.
+  if (auto all = module.lookupSymbol<func::FuncOp>("forward_all")) {
+    auto rows = all->getAttrOfType<IntegerAttr>(llm::kMaxRowsAttr);
+    if (!rows || rows.getInt() < 1)
+      return makeError("`forward_all` needs llm.max_rows (run "
+                       "llm-score-positions)");
+    sig.scoreRows = rows.getInt();
+    if (auto arena = all->getAttrOfType<IntegerAttr>(llm::kArenaBytesAttr))
+      sig.scoreArenaBytes = arena.getInt();
+  }
   return sig;
 }
 
@@ -193,6 +203,11 @@ buildMetadata(const st::ModelConfig &config, const ForwardSignature &sig,
   metadata.emplace_back("batch_rows", std::to_string(sig.batchRows));
   metadata.emplace_back("max_tokens_per_call",
                         std::to_string(sig.maxTokensPerCall));
+  // Scoring text (--perplexity) adds its own arena; generation never
+  // touches it, so the peak below leaves it out.
+  metadata.emplace_back("score_rows", std::to_string(sig.scoreRows));
+  metadata.emplace_back("score_arena_bytes",
+                        std::to_string(sig.scoreArenaBytes));
   metadata.emplace_back("weights_bytes", std::to_string(sig.weightsBytes));
   metadata.emplace_back("runtime_overhead_bytes", std::to_string(overhead));
   metadata.emplace_back("predicted_peak_bytes",

@@ -33,6 +33,9 @@ struct ForwardSignature {
   /// llm-batch-decode's `forward_batch`: the most rows (sequences) of one
   /// batched decode step (0: no batched step) and its arena.
   int64_t batchRows = 0, batchArenaBytes = 0;
+  /// llm-score-positions' `forward_all`: the most tokens of one call (0: no
+  /// such step) and its arena.
+  int64_t scoreRows = 0, scoreArenaBytes = 0;
 };
 
 /// Links `objectPath` with the runtime (and, when `embeddedWeights` is

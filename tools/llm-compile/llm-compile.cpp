@@ -114,6 +114,12 @@ static cl::opt<int64_t> maxTokensPerCall(
              "for; longer prompts are prefilled in chunks (default 512; 0: "
              "no arena, allocate per call)"),
     cl::init(512));
+static cl::opt<int64_t> scoreRows(
+    "score-rows",
+    cl::desc("Tokens per call of the step that returns every position's "
+             "logits, which --perplexity uses (default 64; 0: no such step, "
+             "score one token per call)"),
+    cl::init(64));
 static cl::opt<std::string> reportPath(
     "report", cl::desc("Write the efficiency report (predicted size, FLOPs, "
                        "memory, latency, energy, gCO2 and $ per token; "
@@ -282,6 +288,12 @@ int main(int argc, char **argv) {
     return 1;
   }
   options.optimization.maxTokensPerCall = maxTokensPerCall;
+  if (scoreRows < 0) {
+    WithColor::error(errs(), "llm-compile")
+        << "--score-rows must be >= 0, got " << scoreRows << "\n";
+    return 1;
+  }
+  options.optimization.scoreRows = scoreRows;
   if (!paretoDir.empty()) {
     if (!reportPath.empty() || !reference.empty() || !budget.empty() ||
         emit != frugal::EmitKind::Executable || embedWeights) {

@@ -46,6 +46,9 @@ struct ModelConfig {
   /// resident memory is weights_bytes + arena_bytes + kv_cache_bytes +
   /// runtime_overhead_bytes = predicted_peak_bytes (0 when absent).
   int64_t maxTokensPerCall = 0;
+  /// score_rows: the most tokens per call of the model's every-position
+  /// step (frugal_forward_all; 0: none).
+  int64_t scoreRows = 0;
   uint64_t arenaBytes = 0, weightsBytes = 0, runtimeOverheadBytes = 0,
            predictedPeakBytes = 0;
   int32_t bosId = -1;       ///< bos_id, -1 if none
@@ -114,6 +117,10 @@ struct PerplexityOptions {
   FILE *saveLogits = nullptr;
   /// Logits of a reference model written by saveLogits on the same text.
   FILE *referenceLogits = nullptr;
+  /// The model's every-position step: when set (and the model's score_rows
+  /// > 0), each window runs in calls of score_rows tokens instead of one
+  /// call per token.
+  ForwardFn forwardAll = nullptr;
 };
 
 struct PerplexityResult {

@@ -50,11 +50,22 @@ typedef void (*llmrt_forward_batch_fn)(const uint8_t *weights, void *kv_cache,
                                        const int64_t *positions,
                                        int64_t n_rows, float *logits_out);
 
+/* Like frugal_forward, but writes the logits of every new token:
+ * n_tokens * vocab_size floats, row i for the token at start_pos + i.
+ * n_tokens is at most the metadata's score_rows (the step's arena is sized
+ * for that many and asserts it). Scoring a text (--perplexity) uses it.
+ * Weak: absent (NULL) in models compiled with llm-compile --score-rows 0. */
+void frugal_forward_all(const uint8_t *weights, void *kv_cache,
+                        const int64_t *tokens, int64_t n_tokens,
+                        int64_t start_pos, float *logits_out)
+    __attribute__((weak));
+
 /* Backend function table: how the generation loop reaches the model.
- * forward_batch may be NULL. */
+ * forward_batch and forward_all may be NULL. */
 typedef struct llmrt_backend {
   llmrt_forward_fn forward;
   llmrt_forward_batch_fn forward_batch;
+  llmrt_forward_fn forward_all;
 } llmrt_backend;
 
 /* Weights embedded in the executable by `llm-compile --embed-weights`

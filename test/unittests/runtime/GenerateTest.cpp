@@ -269,10 +269,25 @@ void pplForward(const uint8_t *, void *, const int64_t *tokens, int64_t n,
   logits[(tokens[n - 1] + 1) % kPplVocab] = gBoost;
 }
 
-std::unique_ptr<Session> pplSession(int64_t maxContext = 16) {
+// The every-position step of the same model: row i as pplForward on the
+// tokens up to i.
+void pplForwardAll(const uint8_t *, void *, const int64_t *tokens, int64_t n,
+                   int64_t pos, float *logits) {
+  gPplCalls.push_back({n, pos});
+  for (int64_t i = 0; i < n; ++i) {
+    float *row = logits + i * kPplVocab;
+    for (int64_t v = 0; v < kPplVocab; ++v)
+      row[v] = 0.0f;
+    row[(tokens[i] + 1) % kPplVocab] = gBoost;
+  }
+}
+
+std::unique_ptr<Session> pplSession(int64_t maxContext = 16,
+                                    int64_t scoreRows = 0) {
   ModelConfig c;
   c.vocabSize = kPplVocab;
   c.maxContext = maxContext;
+  c.scoreRows = scoreRows;
   c.kvCacheBytes = 64;
   std::string error;
   auto s = Session::create(c, kWeights, pplForward, error);
@@ -406,6 +421,69 @@ TEST(Perplexity, IdenticalLogitsHaveZeroKL) {
   EXPECT_FALSE(s->perplexity({2, 3, 5, 0, 6, 7}, opt, r, error));
   EXPECT_NE(error.find("other tokens"), std::string::npos) << error;
   fclose(logits);
+}
+
+// With the every-position step, each window runs in calls of score_rows
+// tokens from position 0, and scores what token-by-token scoring does: the
+// same positions, logits and results.
+TEST(Perplexity, EveryPositionStepScoresWindowsInChunks) {
+  gBoost = 2.0f;
+  std::vector<int32_t> text = {1, 2, 3, 7, 0, 5, 6, 7, 2, 3, 4, 4, 5};
+  PerplexityOptions opt;
+  opt.context = 8;
+  opt.bosId = 0;
+  FILE *byToken = tmpfile(), *chunked = tmpfile();
+  ASSERT_TRUE(byToken && chunked);
+  opt.saveLogits = byToken;
+  auto one = pplSession(/*maxContext=*/8);
+  PerplexityResult expected = score(*one, text, opt);
+  EXPECT_EQ(gPplCalls.size(), text.size());
+
+  auto s = pplSession(/*maxContext=*/8, /*scoreRows=*/3);
+  opt.saveLogits = chunked;
+  opt.forwardAll = pplForwardAll;
+  PerplexityResult r = score(*s, text, opt);
+  EXPECT_EQ(r.tokens, expected.tokens);
+  EXPECT_EQ(r.windows, expected.windows);
+  EXPECT_EQ(r.nll, expected.nll);
+  // Windows of BOS + 7 and BOS + 6 text tokens: positions 0-6 in calls of
+  // 3, 3 and 1, then 0-5 in two calls of 3.
+  std::vector<std::pair<int64_t, int64_t>> calls;
+  for (const Call &c : gPplCalls)
+    calls.push_back({c.n, c.pos});
+  std::vector<std::pair<int64_t, int64_t>> want = {
+      {3, 0}, {3, 3}, {1, 6}, {3, 0}, {3, 3}};
+  EXPECT_EQ(calls, want);
+  // The saved logits (targets and rows) are the same bytes.
+  auto contents = [](FILE *f) {
+    std::string bytes;
+    rewind(f);
+    for (int c; (c = fgetc(f)) != EOF;)
+      bytes.push_back(static_cast<char>(c));
+    return bytes;
+  };
+  std::string a = contents(byToken), b = contents(chunked);
+  EXPECT_FALSE(a.empty());
+  EXPECT_EQ(a, b);
+  fclose(byToken);
+  fclose(chunked);
+
+  // --max-tokens stops inside a call: only the positions it scores run.
+  opt.saveLogits = nullptr;
+  opt.maxTokens = 5;
+  r = score(*s, text, opt);
+  EXPECT_EQ(r.tokens, 5);
+  calls.clear();
+  for (const Call &c : gPplCalls)
+    calls.push_back({c.n, c.pos});
+  want = {{3, 0}, {2, 3}};
+  EXPECT_EQ(calls, want);
+
+  // A model without the step (score_rows 0) scores token by token.
+  opt.maxTokens = 0;
+  r = score(*one, text, opt);
+  EXPECT_EQ(gPplCalls.size(), text.size());
+  EXPECT_EQ(r.nll, expected.nll);
 }
 
 TEST(Perplexity, KLDivergenceAndArgmax) {
