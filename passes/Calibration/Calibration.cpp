@@ -256,6 +256,12 @@ mlir::llm::Calibrator::create(ModuleOp module,
     return makeError("calibration: `forward` must take (tokens, position, "
                      "f32 KV cache) and return static f32 logits");
 
+  // Only `forward` runs: the steps derived from it (forward_batch,
+  // forward_all) would be lowered and compiled for nothing.
+  for (auto func : llvm::make_early_inc_range(clone->getOps<func::FuncOp>()))
+    if (func != forward && func.isPublic())
+      func.erase();
+
   auto impl = std::make_unique<Impl>();
   impl->cache = cache;
   impl->logits = logits;
