@@ -221,6 +221,81 @@ INSTANTIATE_TEST_SUITE_P(
 } // namespace
 
 namespace {
+// The VNNI kernel quantizes activations in blocks of 16 elements, each with
+// its own int8 scale max|x| / 127, whatever the weight group. Activations
+// whose every block is an exact multiple of its scale (block b: c_b * j /
+// 127 with integer j, one j = 127) then lose nothing, so the result must
+// be the dequantized weights' up to f32 rounding even where the blocks of
+// one weight group differ 40-fold in magnitude (one scale per group of 32
+// or 128 would round the small blocks to a few levels).
+TEST(QuantizedMatmulVnni, ActivationScalesPerBlockOf16) {
+  MLIRContext context;
+  DialectRegistry registry;
+  registerAllDialects(registry);
+  registerAllExtensions(registry);
+  registry.insert<llm::LLMDialect>();
+  context.appendDialectRegistry(registry);
+  context.loadAllAvailableDialects();
+  std::mt19937 rng{11};
+  std::uniform_real_distribution<float> dist(-1.0f, 1.0f);
+  std::uniform_int_distribution<int> level(-127, 127);
+  const int64_t rows = 5, n = 32, k = 256;
+  for (auto [bits, group, scheme] :
+       {std::tuple{8u, 32u, llm::QuantScheme::symmetric},
+        std::tuple{4u, 32u, llm::QuantScheme::symmetric},
+        std::tuple{4u, 128u, llm::QuantScheme::symmetric},
+        std::tuple{4u, 64u, llm::QuantScheme::asymmetric}}) {
+    auto quant = llm::QuantAttr::get(&context, bits, group, scheme);
+    SCOPED_TRACE(std::to_string(bits) + "-bit g" + std::to_string(group));
+    llm::QuantLayout layout = llm::getQuantLayout(quant, n, k);
+    std::vector<float> w(n * k), x(rows * k);
+    for (float &v : w)
+      v = dist(rng);
+    for (int64_t r = 0; r < rows; ++r)
+      for (int64_t b = 0; b < k / 16; ++b) {
+        float c = (b % 2 ? 0.05f : 2.0f) * float(1 + (r + b) % 3);
+        for (int64_t i = 0; i < 16; ++i)
+          x[r * k + b * 16 + i] =
+              c * float(i == (b + r) % 16 ? 127 : level(rng)) / 127.0f;
+      }
+    std::vector<uint8_t> blob(layout.totalBytes);
+    llm::quantizeRTN(quant, layout, w.data(), blob.data());
+    std::vector<float> deq(n * k);
+    llm::dequantize(quant, layout, blob.data(), deq.data());
+    std::string attr;
+    llvm::raw_string_ostream(attr) << quant;
+    std::string ks = std::to_string(k), ns = std::to_string(n),
+                rs = std::to_string(rows);
+    std::string lhs = "tensor<" + rs + "x" + ks + "xf32>",
+                res = "tensor<" + rs + "x" + ns + "xf32>",
+                wt = "tensor<" + ns + "x" + ks + "xf32>";
+    auto module = parseSourceString<ModuleOp>(
+        "func.func @main(%x: " + lhs + ") -> " + res +
+            " {\n  %w = llm.weight \"w\" quant " + attr.substr(attr.find('<')) +
+            " at 0 : " + wt + "\n  %y = llm.matmul %x, %w transpose_b : " +
+            lhs + ", " + wt + " -> " + res + "\n  return %y : " + res + "\n}\n",
+        &context);
+    ASSERT_TRUE(module);
+    RunOptions options;
+    options.quantKernel = "vnni";
+    auto out = runFunction(
+        *module, "main", {HostTensor::fromVector(ElementKind::F32, {rows, k}, x)},
+        blob, options);
+    ASSERT_TRUE(bool(out)) << llvm::toString(out.takeError());
+    std::vector<float> got = (*out)[0].toVector<float>();
+    for (int64_t r = 0; r < rows; ++r)
+      for (int64_t j = 0; j < n; ++j) {
+        double want = 0, magnitude = 0;
+        for (int64_t i = 0; i < k; ++i) {
+          want += double(x[r * k + i]) * deq[j * k + i];
+          magnitude += std::fabs(double(x[r * k + i]) * deq[j * k + i]);
+        }
+        ASSERT_NEAR(got[r * n + j], want, 1e-5 * magnitude + 1e-6)
+            << "row " << r << ", output " << j;
+      }
+  }
+}
+
 // Prefill speed of the quantized kernels (not a test: run with
 // --gtest_also_run_disabled_tests): the fastest of 20 calls of a 253-row
 // matmul per kernel, layout and SmolLM2 shape.
