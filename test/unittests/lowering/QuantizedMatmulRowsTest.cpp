@@ -7,7 +7,8 @@
 // M = 1..17 rows and on 67 rows (more than one chunk of quantized
 // activations for the VNNI kernel), and every row must equal the one-row
 // result bit for bit; the rows are also checked against a double-precision
-// reference on the dequantized weights.
+// reference on the dequantized weights. The VNNI kernel's activation scales
+// (one per 16 elements) are checked on activations it represents exactly.
 //
 //===----------------------------------------------------------------------===//
 
@@ -57,9 +58,9 @@ std::string caseName(const RowsCase &c) {
 
 void PrintTo(const RowsCase &c, std::ostream *os) { *os << caseName(c); }
 
-class QuantizedMatmulRowsTest : public ::testing::TestWithParam<RowsCase> {
+class QuantizedMatmulTest : public ::testing::Test {
 protected:
-  QuantizedMatmulRowsTest() {
+  QuantizedMatmulTest() {
     DialectRegistry registry;
     registerAllDialects(registry);
     registerAllExtensions(registry);
@@ -68,7 +69,31 @@ protected:
     context.loadAllAvailableDialects();
   }
 
+  /// `@main(%x: [rows, k]) -> [rows, n]`: %x times the weight `w`, stored
+  /// as `quant` at offset 0, transposed.
+  OwningOpRef<ModuleOp> singleMatmul(llm::QuantAttr quant, int64_t rows,
+                                     int64_t n, int64_t k) {
+    std::string attr;
+    llvm::raw_string_ostream(attr) << quant;
+    std::string ks = std::to_string(k), ns = std::to_string(n),
+                rs = std::to_string(rows);
+    std::string lhs = "tensor<" + rs + "x" + ks + "xf32>",
+                res = "tensor<" + rs + "x" + ns + "xf32>",
+                wt = "tensor<" + ns + "x" + ks + "xf32>";
+    return parseSourceString<ModuleOp>(
+        "func.func @main(%x: " + lhs + ") -> " + res +
+            " {\n  %w = llm.weight \"w\" quant " + attr.substr(attr.find('<')) +
+            " at 0 : " + wt + "\n  %y = llm.matmul %x, %w transpose_b : " +
+            lhs + ", " + wt + " -> " + res + "\n  return %y : " + res + "\n}\n",
+        &context);
+  }
+
   MLIRContext context;
+};
+
+class QuantizedMatmulRowsTest : public QuantizedMatmulTest,
+                                public ::testing::WithParamInterface<RowsCase> {
+protected:
   std::mt19937 rng{2024};
 };
 
@@ -228,14 +253,7 @@ namespace {
 // be the dequantized weights' up to f32 rounding even where the blocks of
 // one weight group differ 40-fold in magnitude (one scale per group of 32
 // or 128 would round the small blocks to a few levels).
-TEST(QuantizedMatmulVnni, ActivationScalesPerBlockOf16) {
-  MLIRContext context;
-  DialectRegistry registry;
-  registerAllDialects(registry);
-  registerAllExtensions(registry);
-  registry.insert<llm::LLMDialect>();
-  context.appendDialectRegistry(registry);
-  context.loadAllAvailableDialects();
+TEST_F(QuantizedMatmulTest, VnniActivationScalesPerBlockOf16) {
   std::mt19937 rng{11};
   std::uniform_real_distribution<float> dist(-1.0f, 1.0f);
   std::uniform_int_distribution<int> level(-127, 127);
@@ -262,19 +280,7 @@ TEST(QuantizedMatmulVnni, ActivationScalesPerBlockOf16) {
     llm::quantizeRTN(quant, layout, w.data(), blob.data());
     std::vector<float> deq(n * k);
     llm::dequantize(quant, layout, blob.data(), deq.data());
-    std::string attr;
-    llvm::raw_string_ostream(attr) << quant;
-    std::string ks = std::to_string(k), ns = std::to_string(n),
-                rs = std::to_string(rows);
-    std::string lhs = "tensor<" + rs + "x" + ks + "xf32>",
-                res = "tensor<" + rs + "x" + ns + "xf32>",
-                wt = "tensor<" + ns + "x" + ks + "xf32>";
-    auto module = parseSourceString<ModuleOp>(
-        "func.func @main(%x: " + lhs + ") -> " + res +
-            " {\n  %w = llm.weight \"w\" quant " + attr.substr(attr.find('<')) +
-            " at 0 : " + wt + "\n  %y = llm.matmul %x, %w transpose_b : " +
-            lhs + ", " + wt + " -> " + res + "\n  return %y : " + res + "\n}\n",
-        &context);
+    auto module = singleMatmul(quant, rows, n, k);
     ASSERT_TRUE(module);
     RunOptions options;
     options.quantKernel = "vnni";
@@ -299,14 +305,7 @@ TEST(QuantizedMatmulVnni, ActivationScalesPerBlockOf16) {
 // Prefill speed of the quantized kernels (not a test: run with
 // --gtest_also_run_disabled_tests): the fastest of 20 calls of a 253-row
 // matmul per kernel, layout and SmolLM2 shape.
-TEST(QuantizedMatmulSpeed, DISABLED_PrefillRows) {
-  MLIRContext context;
-  DialectRegistry registry;
-  registerAllDialects(registry);
-  registerAllExtensions(registry);
-  registry.insert<llm::LLMDialect>();
-  context.appendDialectRegistry(registry);
-  context.loadAllAvailableDialects();
+TEST_F(QuantizedMatmulTest, DISABLED_PrefillSpeed) {
   std::mt19937 rng{7};
   std::uniform_real_distribution<float> dist(-1.0f, 1.0f);
   const int64_t rows = 253;
@@ -328,18 +327,7 @@ TEST(QuantizedMatmulSpeed, DISABLED_PrefillRows) {
         llm::quantizeRTN(quant, layout, w.data(), blob.data());
         std::string attr;
         llvm::raw_string_ostream(attr) << quant;
-        std::string shortForm = attr.substr(attr.find('<'));
-        std::string ks = std::to_string(k), ns = std::to_string(n),
-                    rs = std::to_string(rows);
-        std::string lhs = "tensor<" + rs + "x" + ks + "xf32>",
-                    res = "tensor<" + rs + "x" + ns + "xf32>";
-        auto module = parseSourceString<ModuleOp>(
-            "func.func @main(%x: " + lhs + ") -> " + res +
-                " {\n  %w = llm.weight \"w\" quant " + shortForm +
-                " at 0 : tensor<" + ns + "x" + ks + "xf32>\n  %y = llm.matmul %x, %w transpose_b : " +
-                lhs + ", tensor<" + ns + "x" + ks + "xf32> -> " + res +
-                "\n  return %y : " + res + "\n}\n",
-            &context);
+        auto module = singleMatmul(quant, rows, n, k);
         ASSERT_TRUE(module);
         RunOptions options;
         options.quantKernel = kernel;
