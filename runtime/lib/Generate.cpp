@@ -432,9 +432,10 @@ double negLogLikelihood(const float *logits, int64_t vocab, int32_t target) {
   return logSumExp(logits, vocab) - double(logits[target]);
 }
 
-double klDivergence(const float *reference, const float *logits,
-                    int64_t vocab) {
-  double lseRef = logSumExp(reference, vocab), lse = logSumExp(logits, vocab);
+namespace {
+/// KL(reference || logits) given both log-sum-exps.
+double klDivergence(const float *reference, double lseRef,
+                    const float *logits, double lse, int64_t vocab) {
   double kl = 0;
   for (int64_t i = 0; i < vocab; ++i) {
     double logP = double(reference[i]) - lseRef;
@@ -442,6 +443,13 @@ double klDivergence(const float *reference, const float *logits,
     kl += std::exp(logP) * (logP - logQ);
   }
   return std::max(kl, 0.0);
+}
+} // namespace
+
+double klDivergence(const float *reference, const float *logits,
+                    int64_t vocab) {
+  return klDivergence(reference, logSumExp(reference, vocab), logits,
+                      logSumExp(logits, vocab), vocab);
 }
 
 bool Session::perplexity(const std::vector<int32_t> &tokens,
@@ -481,7 +489,9 @@ bool Session::perplexity(const std::vector<int32_t> &tokens,
   double klSum = 0;
   // Scores `logits` (one position's) as the prediction of `target`.
   auto score = [&](const float *logits, int32_t target) {
-    double nll = negLogLikelihood(logits, vocab, target);
+    // Each row's log-sum-exp once: it serves the NLL and the KL.
+    double lse = logSumExp(logits, vocab);
+    double nll = lse - double(logits[target]);
     result.nll += nll;
     if (opt.saveLogits &&
         (!writeAll(opt.saveLogits, &target, sizeof(target), error) ||
@@ -501,10 +511,11 @@ bool Session::perplexity(const std::vector<int32_t> &tokens,
                 ")";
         return false;
       }
-      double delta = nll - negLogLikelihood(reference.data(), vocab, target);
+      double lseRef = logSumExp(reference.data(), vocab);
+      double delta = nll - (lseRef - double(reference[target]));
       result.referenceNll += nll - delta;
       result.deltaSquares += delta * delta;
-      klSum += klDivergence(reference.data(), logits, vocab);
+      klSum += klDivergence(reference.data(), lseRef, logits, lse, vocab);
       agree += argmax(reference.data(), vocab) == argmax(logits, vocab);
     }
     ++result.tokens;
