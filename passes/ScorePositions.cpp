@@ -104,6 +104,7 @@ struct LLMScorePositionsPass
     for (SliceOp slice : lasts) {
       getForwardSlice(slice.getResult(), &after);
       slice.getResult().replaceAllUsesWith(slice.getInput());
+      // A later selection may be in an earlier one's forward slice.
       after.remove(slice);
       slice.erase();
     }
