@@ -270,11 +270,11 @@ constexpr int64_t kVnniScratchBytes = 256 * 1024;
 /// row and subtracted by starting each dot product from its negation;
 /// asymmetric codes are unsigned already. The i32 lanes of every 64-code
 /// step are converted to f32 and scaled by (weight scale of their group *
-/// activation scale of their block) into an f32 accumulator. Asymmetric weights add
-/// min * sum(x) per group with the exact f32 sums of the activation groups,
-/// computed once per row: after the K loop, each weight row's mins (one f16
-/// per group, contiguous) times those sums, 16 groups per FMA, join the
-/// accumulator before its horizontal sum.
+/// activation scale of their block) into an f32 accumulator. Asymmetric
+/// weights add min * sum(x) per group with the exact f32 sums of the
+/// activation groups, computed once per row: after the K loop, each weight
+/// row's mins (one f16 per group, contiguous) times those sums, 16 groups
+/// per FMA, join the accumulator before its horizontal sum.
 ///
 /// Every output (row r, weight row j) goes through the same operations in
 /// the same order whatever the number of rows and wherever r falls in the
@@ -405,7 +405,7 @@ void buildVnniMatmul(OpBuilder &b, Location loc, Value a, Value rows, Value c,
                   Value scale2 = vector::BroadcastOp::create(
                       gb, l, VectorType::get({2}, gb.getF32Type()), scale);
                   Value first = arith::SubIOp::create(
-                      gb, l, lane, cIdx(gb, l, (ch % 2) * 4 - (ch % 2) * 2));
+                      gb, l, lane, cIdx(gb, l, (ch % 2) * 2));
                   vector::StoreOp::create(gb, l, scale2, aScale,
                                           ValueRange{slot, first});
                   vector::StoreOp::create(
