@@ -40,6 +40,10 @@ namespace {
 struct Collector {
   CalibrationStats *stats;
   std::vector<bool> wantGram;
+  /// The position of the current call's first row, and the weight of a
+  /// window's first position in X^T X.
+  int64_t firstPosition = 0;
+  double firstPositionWeight = 1.0;
 
   void observe(const float *data, int64_t rows, int64_t channels,
                llvm::function_ref<int64_t(int64_t)> rowOffset, int64_t id) {
@@ -55,16 +59,20 @@ struct Collector {
       }
     }
     if (wantGram[id])
-      accumulateGram(s, data, rows, channels, rowOffset);
+      accumulateGram(s, data, rows, channels, rowOffset,
+                     firstPosition == 0 ? std::sqrt(firstPositionWeight)
+                                        : 1.0);
   }
 
   /// s.gram += X^T X (upper triangle) for the rows of one call, in blocks
   /// of rows so that the K x K accumulator is swept once per block: each
   /// row i of the Gram matrix is summed over the block in f32, four tokens
-  /// per pass over it, then added in f64. Rows i run in parallel.
+  /// per pass over it, then added in f64. Rows i run in parallel. The
+  /// call's first row enters scaled by `firstRowScale`.
   void accumulateGram(ChannelStats &s, const float *data, int64_t rows,
                       int64_t channels,
-                      llvm::function_ref<int64_t(int64_t)> rowOffset) {
+                      llvm::function_ref<int64_t(int64_t)> rowOffset,
+                      double firstRowScale) {
     constexpr int64_t kBlock = 64;
     std::vector<float> block(kBlock * channels);
     for (int64_t r0 = 0; r0 < rows; r0 += kBlock) {
@@ -72,6 +80,9 @@ struct Collector {
       for (int64_t t = 0; t < n; ++t)
         std::memcpy(&block[t * channels], data + rowOffset(r0 + t),
                     channels * sizeof(float));
+      if (r0 == 0 && firstRowScale != 1.0)
+        for (int64_t c = 0; c < channels; ++c)
+          block[c] = static_cast<float>(block[c] * firstRowScale);
       // Row i costs channels - i: chunks of rows taken from both ends
       // balance the threads.
       constexpr int64_t kRows = 16;
@@ -233,6 +244,10 @@ mlir::llm::Calibrator::create(ModuleOp module,
                               const CalibrationOptions &options) {
   if (options.chunkTokens < 1)
     return makeError("calibration chunks need at least one token");
+  if (!(options.firstPositionWeight > 0.0) ||
+      !std::isfinite(options.firstPositionWeight))
+    return makeError("the weight of a window's first position must be "
+                     "positive and finite");
   OwningOpRef<ModuleOp> clone = module.clone();
   auto forward = clone->lookupSymbol<func::FuncOp>("forward");
   if (!forward)
@@ -266,6 +281,7 @@ mlir::llm::Calibrator::create(ModuleOp module,
   impl->cache = cache;
   impl->logits = logits;
   impl->chunkTokens = options.chunkTokens;
+  impl->collector.firstPositionWeight = options.firstPositionWeight;
   impl->progress = options.progress;
   std::unique_ptr<Calibrator> calibrator(new Calibrator(std::move(impl)));
   Impl &state = *calibrator->impl;
@@ -367,6 +383,7 @@ mlir::llm::Calibrator::run(llvm::ArrayRef<uint8_t> weights,
     args.push_back(&position);
     addMemref(kv.data(), kvShape);
     addMemref(out.data(), state.logits.getShape());
+    state.collector.firstPosition = position;
     if (llvm::Error err = state.engine->invokePacked("forward", args))
       return std::move(err);
     start += length;

@@ -469,6 +469,7 @@ llvm::Error frugal::compileModel(const CompileOptions &options) {
     llm::CalibrationOptions calibrationOptions;
     calibrationOptions.vectorWidth = options.vectorWidth;
     calibrationOptions.openmp = options.openmp;
+    calibrationOptions.firstPositionWeight = options.calibrationSinkWeight;
     calibrationOptions.progress = [&](double f) { progress.fraction(f); };
     auto stats = calibrateModel(*module, *imported.weights, calibrationTokens,
                                 calibrationOptions, options.calibrationStages);

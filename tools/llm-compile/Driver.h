@@ -67,6 +67,9 @@ struct CompileOptions {
   int64_t calibrationTokens = 2048;
   /// Sequential calibration stages (Calibrate.h; 1: one f32 run).
   int64_t calibrationStages = 1;
+  /// Weight of each calibration window's first position in GPTQ's X^T X
+  /// (CalibrationOptions::firstPositionWeight).
+  double calibrationSinkWeight = 32.0;
   /// The efficiency report (--report, --measure; Report.h).
   ReportOptions report;
   /// Print progress lines to stderr.

@@ -12,6 +12,8 @@
 #include "llvm/Support/InitLLVM.h"
 #include "llvm/Support/WithColor.h"
 
+#include <cmath>
+
 using namespace llvm;
 
 static cl::opt<std::string> input(cl::Positional, cl::Required,
@@ -94,6 +96,13 @@ static cl::opt<int64_t> calibrationStages(
              "it already quantized (N runs of the calibration text; "
              "default 1, the f32 model only)"),
     cl::init(1));
+static cl::opt<double> calibrationSinkWeight(
+    "calibration-sink-weight",
+    cl::desc("How many times the first position of each calibration window "
+             "counts in GPTQ's X^T X: every later position attends to its "
+             "keys and values, so its errors reach them all (default 32; "
+             "1: every position alike)"),
+    cl::init(32.0));
 static cl::opt<std::string> kvDtype(
     "kv-dtype", cl::desc("KV cache element type: f32 (default), f16 or int8 "
                          "(per-token, per-head scales)"),
@@ -266,6 +275,13 @@ int main(int argc, char **argv) {
     return 1;
   }
   options.calibrationStages = calibrationStages;
+  if (!(calibrationSinkWeight > 0.0) || !std::isfinite(calibrationSinkWeight)) {
+    WithColor::error(errs(), "llm-compile")
+        << "--calibration-sink-weight must be positive, got "
+        << calibrationSinkWeight << "\n";
+    return 1;
+  }
+  options.calibrationSinkWeight = calibrationSinkWeight;
   if (kvDtype != "f32" && kvDtype != "f16" && kvDtype != "int8") {
     WithColor::error(errs(), "llm-compile")
         << "--kv-dtype expects f32, f16 or int8, got '" << kvDtype << "'\n";

@@ -28,3 +28,9 @@
 // STAGESRTN: error: --calibration-stages calibrates GPTQ layer by layer; it needs --quant-method gptq
 // RUN: not llm-compile %S/../../fixtures/tiny-llama --quantize int4 --quant-method gptq --quant-equalize --calibration-stages 2 -o %t 2>&1 | FileCheck %s --check-prefix=STAGESEQ
 // STAGESEQ: error: --calibration-stages does not combine with equalization (--quant-equalize)
+
+// --calibration-sink-weight: positive and finite.
+// RUN: not llm-compile %S/../../fixtures/tiny-llama --quantize int4 --quant-method gptq --calibration-sink-weight 0 -o %t 2>&1 | FileCheck %s --check-prefix=SINK0
+// SINK0: error: --calibration-sink-weight must be positive, got 0
+// RUN: not llm-compile %S/../../fixtures/tiny-llama --quantize int4 --quant-method gptq --calibration-sink-weight -2 -o %t 2>&1 | FileCheck %s --check-prefix=SINKNEG
+// SINKNEG: error: --calibration-sink-weight must be positive, got -2

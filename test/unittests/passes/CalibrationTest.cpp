@@ -87,14 +87,15 @@ struct Expected {
   explicit Expected(int64_t width)
       : width(width), sumAbs(width), sumSquares(width), gram(width * width),
         maxAbs(width) {}
-  void add(const float *row) {
+  /// `gramWeight`: how many times the row counts in X^T X.
+  void add(const float *row, double gramWeight = 1.0) {
     ++count;
     for (int64_t i = 0; i < width; ++i) {
       sumAbs[i] += std::fabs(row[i]);
       sumSquares[i] += double(row[i]) * row[i];
       maxAbs[i] = std::max(maxAbs[i], std::fabs(row[i]));
       for (int64_t j = 0; j < width; ++j)
-        gram[i * width + j] += double(row[i]) * row[j];
+        gram[i * width + j] += gramWeight * double(row[i]) * row[j];
     }
   }
   void check(const ChannelStats *s, bool withGram, double tol,
@@ -119,29 +120,35 @@ struct Expected {
   }
 };
 
-// embed -> (a, b share their input) -> silu(a) * b -> c -> last position ->
-// head. Statistics of every input, X^T X of c's, over chunks of 3 tokens.
-TEST_F(CalibrationTest, HandWrittenModel) {
-  const int64_t vocab = 16, dim = 8, hidden = 12;
-  // Offsets: embed, a, b, c, head (f32, 64-byte aligned).
-  const int64_t sizes[] = {vocab * dim, hidden * dim, hidden * dim,
-                           dim * hidden, vocab * dim};
-  int64_t offsets[5], total = 0;
-  for (int i = 0; i < 5; ++i) {
-    offsets[i] = total;
-    total = (total + sizes[i] * 4 + 63) / 64 * 64;
-  }
-  std::vector<uint8_t> blob(total);
-  std::vector<std::vector<float>> w(5);
-  std::mt19937 rng(7);
-  std::normal_distribution<float> normal(0.0f, 0.5f);
-  for (int i = 0; i < 5; ++i) {
-    w[i].resize(sizes[i]);
-    for (float &v : w[i])
-      v = normal(rng);
-    std::memcpy(&blob[offsets[i]], w[i].data(), sizes[i] * 4);
-  }
-  std::string source = R"mlir(
+/// embed -> (a, b share their input) -> silu(a) * b -> c -> last position ->
+/// head, with random f32 weights in `blob` (`w`: embed, a, b, c, head) and a
+/// KV cache of 32 positions (unused: no attention).
+struct HandWrittenModel {
+  static constexpr int64_t vocab = 16, dim = 8, hidden = 12;
+  std::vector<uint8_t> blob;
+  std::vector<std::vector<float>> w;
+  OwningOpRef<ModuleOp> module;
+
+  explicit HandWrittenModel(MLIRContext &context) {
+    // Offsets: embed, a, b, c, head (f32, 64-byte aligned).
+    const int64_t sizes[] = {vocab * dim, hidden * dim, hidden * dim,
+                             dim * hidden, vocab * dim};
+    int64_t offsets[5], total = 0;
+    for (int i = 0; i < 5; ++i) {
+      offsets[i] = total;
+      total = (total + sizes[i] * 4 + 63) / 64 * 64;
+    }
+    blob.resize(total);
+    w.resize(5);
+    std::mt19937 rng(7);
+    std::normal_distribution<float> normal(0.0f, 0.5f);
+    for (int i = 0; i < 5; ++i) {
+      w[i].resize(sizes[i]);
+      for (float &v : w[i])
+        v = normal(rng);
+      std::memcpy(&blob[offsets[i]], w[i].data(), sizes[i] * 4);
+    }
+    std::string source = R"mlir(
 func.func @forward(%tokens: tensor<1x?xi64>, %pos: index, %kv: !llm.kv_cache<1 x 1 x 32 x 4, f32>) -> tensor<1x1x16xf32> {
   %e = llm.weight "embed" at OFF0 : tensor<16x8xf32>
   %x = llm.embed %e, %tokens : tensor<16x8xf32>, tensor<1x?xi64> -> tensor<1x?x8xf32>
@@ -159,12 +166,23 @@ func.func @forward(%tokens: tensor<1x?xi64>, %pos: index, %kv: !llm.kv_cache<1 x
   return %l : tensor<1x1x16xf32>
 }
 )mlir";
-  for (int i = 0; i < 5; ++i) {
-    std::string key = "OFF" + std::to_string(i);
-    source.replace(source.find(key), key.size(), std::to_string(offsets[i]));
+    for (int i = 0; i < 5; ++i) {
+      std::string key = "OFF" + std::to_string(i);
+      source.replace(source.find(key), key.size(), std::to_string(offsets[i]));
+    }
+    module = parseSourceString<ModuleOp>(source, &context);
   }
-  auto module = parseSourceString<ModuleOp>(source, &context);
-  ASSERT_TRUE(module);
+};
+
+// Statistics of every input of the hand-written model, X^T X of c's, over
+// chunks of 3 tokens.
+TEST_F(CalibrationTest, HandWrittenModel) {
+  HandWrittenModel model(context);
+  ASSERT_TRUE(model.module);
+  const int64_t dim = model.dim, hidden = model.hidden;
+  const std::vector<std::vector<float>> &w = model.w;
+  auto &module = model.module;
+  auto &blob = model.blob;
 
   std::vector<int64_t> tokens = {3, 1, 4, 1, 5, 9, 2, 6, 5, 3};
   CalibrationOptions options;
@@ -204,6 +222,37 @@ func.func @forward(%tokens: tensor<1x?xi64>, %pos: index, %kv: !llm.kv_cache<1 x
   m.check(stats->lookup("c"), true, 1e-4, "c ");
   // The head sees every position, not just the last of each chunk.
   y.check(stats->lookup("head"), false, 1e-4, "head ");
+}
+
+// The first position of each window of the cache's 32 counts
+// firstPositionWeight times in X^T X, whichever call it falls in; the sums
+// count every position once. 70 tokens in calls of 5: windows start at
+// positions 0, 32 and 64 of the text, in the middle of no call.
+TEST_F(CalibrationTest, FirstPositionOfEachWindowWeighted) {
+  HandWrittenModel model(context);
+  ASSERT_TRUE(model.module);
+  std::vector<int64_t> tokens;
+  for (int i = 0; i < 70; ++i)
+    tokens.push_back((i * 7 + 3) % model.vocab);
+  CalibrationOptions options;
+  options.chunkTokens = 5;
+  options.openmp = false;
+  options.firstPositionWeight = 6.0;
+  options.collectGram = [](llvm::StringRef name) { return name == "a"; };
+  auto stats =
+      collectCalibrationStats(*model.module, model.blob, tokens, options);
+  ASSERT_TRUE(static_cast<bool>(stats)) << llvm::toString(stats.takeError());
+  Expected x(model.dim);
+  for (size_t i = 0; i < tokens.size(); ++i)
+    x.add(&model.w[0][tokens[i] * model.dim], i % 32 == 0 ? 6.0 : 1.0);
+  x.check(stats->lookup("a"), true, 1e-5, "a ");
+
+  options.firstPositionWeight = 0.0;
+  auto refused =
+      collectCalibrationStats(*model.module, model.blob, tokens, options);
+  ASSERT_FALSE(static_cast<bool>(refused));
+  EXPECT_NE(llvm::toString(refused.takeError()).find("positive"),
+            std::string::npos);
 }
 
 // tiny-llama: the first layer's q/k/v input is rms_norm(embed) from the
