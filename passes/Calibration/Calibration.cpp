@@ -40,10 +40,12 @@ namespace {
 struct Collector {
   CalibrationStats *stats;
   std::vector<bool> wantGram;
-  /// The position of the current call's first row, and the weight of a
-  /// window's first position in X^T X.
+  /// The position of the current call's first row, the weight of a
+  /// window's first position in X^T X, and which inputs take that weight
+  /// (those of the key and value projections).
   int64_t firstPosition = 0;
   double firstPositionWeight = 1.0;
+  std::vector<bool> weighsFirstPosition;
 
   void observe(const float *data, int64_t rows, int64_t channels,
                llvm::function_ref<int64_t(int64_t)> rowOffset, int64_t id) {
@@ -60,8 +62,9 @@ struct Collector {
     }
     if (wantGram[id])
       accumulateGram(s, data, rows, channels, rowOffset,
-                     firstPosition == 0 ? std::sqrt(firstPositionWeight)
-                                        : 1.0);
+                     firstPosition == 0 && weighsFirstPosition[id]
+                         ? std::sqrt(firstPositionWeight)
+                         : 1.0);
   }
 
   /// s.gram += X^T X (upper triangle) for the rows of one call, in blocks
@@ -153,6 +156,25 @@ Value observedInput(MatmulOp matmul) {
   return lhs;
 }
 
+/// Whether `matmul`'s result reaches the key or value operand of an
+/// llm.attention, directly or through llm.rope.
+bool producesKeysOrValues(MatmulOp matmul) {
+  SmallVector<Value> work{matmul.getResult()};
+  while (!work.empty()) {
+    Value value = work.pop_back_val();
+    for (OpOperand &use : value.getUses()) {
+      if (auto attention = dyn_cast<AttentionOp>(use.getOwner())) {
+        if (&use == &attention.getKeyMutable() ||
+            &use == &attention.getValueMutable())
+          return true;
+      } else if (auto rope = dyn_cast<RopeOp>(use.getOwner())) {
+        work.push_back(rope.getResult());
+      }
+    }
+  }
+  return false;
+}
+
 /// Inserts the observation calls into `forward` of `module`; fills the
 /// stats' inputs and weight map. Returns the callback symbol of each
 /// declared observation function.
@@ -190,6 +212,7 @@ LogicalResult instrument(ModuleOp module, func::FuncOp forward,
       s.maxAbs.assign(s.channels, 0.0f);
       stats.inputs.push_back(std::move(s));
       defaultGram.push_back(false);
+      collector.weighsFirstPosition.push_back(false);
 
       func::FuncOp &decl = declarations[type];
       if (!decl) {
@@ -215,6 +238,8 @@ LogicalResult instrument(ModuleOp module, func::FuncOp forward,
       func::CallOp::create(b, loc, decl, ValueRange{input, self, index});
     }
     stats.byWeight.try_emplace(weight.getName(), id);
+    if (producesKeysOrValues(matmul))
+      collector.weighsFirstPosition[id] = true;
     if (options.collectGram && options.collectGram(weight.getName()))
       defaultGram[id] = true;
   }

@@ -69,10 +69,12 @@ struct CalibrationOptions {
   int64_t chunkTokens = 64;
   /// Whether to collect X^T X for the input of the named weight.
   std::function<bool(llvm::StringRef)> collectGram;
-  /// How many times the first position of each window counts in X^T X
-  /// (the per-channel sums count it once). Every later position attends to
-  /// its keys and values (the attention sink), so an error in its hidden
-  /// state reaches them all; 1 weighs every position alike.
+  /// How many times the first position of each window counts in X^T X of
+  /// the inputs of key and value projections (matmuls whose results reach
+  /// an llm.attention's key or value, directly or through llm.rope). Every
+  /// later position attends to the first one's keys and values (the
+  /// attention sink), so their errors reach them all. The per-channel sums
+  /// and other inputs count it once; 1 weighs every position alike.
   double firstPositionWeight = 1.0;
   /// CPU lowering choices.
   int64_t vectorWidth = 16;

@@ -69,7 +69,7 @@ struct CompileOptions {
   int64_t calibrationStages = 1;
   /// Weight of each calibration window's first position in GPTQ's X^T X
   /// (CalibrationOptions::firstPositionWeight).
-  double calibrationSinkWeight = 32.0;
+  double calibrationSinkWeight = 128.0;
   /// The efficiency report (--report, --measure; Report.h).
   ReportOptions report;
   /// Print progress lines to stderr.

@@ -99,10 +99,11 @@ static cl::opt<int64_t> calibrationStages(
 static cl::opt<double> calibrationSinkWeight(
     "calibration-sink-weight",
     cl::desc("How many times the first position of each calibration window "
-             "counts in GPTQ's X^T X: every later position attends to its "
-             "keys and values, so its errors reach them all (default 32; "
-             "1: every position alike)"),
-    cl::init(32.0));
+             "counts in GPTQ's X^T X of the key and value projections' "
+             "inputs: every later position attends to its keys and values, "
+             "so their errors reach them all (default 128; 1: every "
+             "position alike)"),
+    cl::init(128.0));
 static cl::opt<std::string> kvDtype(
     "kv-dtype", cl::desc("KV cache element type: f32 (default), f16 or int8 "
                          "(per-token, per-head scales)"),

@@ -224,15 +224,14 @@ TEST_F(CalibrationTest, HandWrittenModel) {
   y.check(stats->lookup("head"), false, 1e-4, "head ");
 }
 
-// The first position of each window of the cache's 32 counts
-// firstPositionWeight times in X^T X, whichever call it falls in; the sums
-// count every position once. 70 tokens in calls of 5: windows start at
-// positions 0, 32 and 64 of the text, in the middle of no call.
-TEST_F(CalibrationTest, FirstPositionOfEachWindowWeighted) {
+// The first position's weight applies to the inputs of key and value
+// projections only: the hand-written model has no attention, so its X^T X
+// counts every position once whatever the weight.
+TEST_F(CalibrationTest, FirstPositionWeightNeedsAttention) {
   HandWrittenModel model(context);
   ASSERT_TRUE(model.module);
   std::vector<int64_t> tokens;
-  for (int i = 0; i < 70; ++i)
+  for (int i = 0; i < 40; ++i)
     tokens.push_back((i * 7 + 3) % model.vocab);
   CalibrationOptions options;
   options.chunkTokens = 5;
@@ -243,8 +242,8 @@ TEST_F(CalibrationTest, FirstPositionOfEachWindowWeighted) {
       collectCalibrationStats(*model.module, model.blob, tokens, options);
   ASSERT_TRUE(static_cast<bool>(stats)) << llvm::toString(stats.takeError());
   Expected x(model.dim);
-  for (size_t i = 0; i < tokens.size(); ++i)
-    x.add(&model.w[0][tokens[i] * model.dim], i % 32 == 0 ? 6.0 : 1.0);
+  for (int64_t t : tokens)
+    x.add(&model.w[0][t * model.dim]);
   x.check(stats->lookup("a"), true, 1e-5, "a ");
 
   options.firstPositionWeight = 0.0;
@@ -316,6 +315,62 @@ TEST_F(CalibrationTest, TinyLlamaFixture) {
                   1e-3 * (1 + sa.sumSquares[c]))
           << entry.getKey().str() << " channel " << c;
   }
+}
+
+// tiny-llama, whose cache holds 128 positions: 140 tokens in calls of 64
+// make windows at text positions 0 and 128, the second inside a call. The
+// q/k/v input (the first layer's: rms_norm(embed), computed here) counts
+// each window's first position 6 times in X^T X; the MLP inputs, which feed
+// no attention, are as without the weight, and so are all the sums.
+TEST_F(CalibrationTest, FirstPositionOfEachWindowWeighsKeyValueInputs) {
+  ASSERT_NO_FATAL_FAILURE(importTinyLlamaGPTQ(32));
+  std::vector<int64_t> tokens;
+  for (int i = 0; i < 140; ++i)
+    tokens.push_back((i * 37 + 11) % config->vocabSize);
+  CalibrationOptions plain, weighted;
+  weighted.firstPositionWeight = 6.0;
+  auto a = frugal::calibrateModel(*module, *checkpoint, tokens, plain);
+  ASSERT_TRUE(static_cast<bool>(a)) << llvm::toString(a.takeError());
+  auto b = frugal::calibrateModel(*module, *checkpoint, tokens, weighted);
+  ASSERT_TRUE(static_cast<bool>(b)) << llvm::toString(b.takeError());
+
+  int64_t hidden = config->hiddenSize;
+  std::vector<float> embed(config->vocabSize * hidden), gamma(hidden);
+  ASSERT_FALSE(static_cast<bool>(
+      checkpoint->readAsF32("model.embed_tokens.weight", embed)));
+  ASSERT_FALSE(static_cast<bool>(checkpoint->readAsF32(
+      "model.layers.0.input_layernorm.weight", gamma)));
+  Expected x(hidden);
+  for (size_t i = 0; i < tokens.size(); ++i) {
+    const float *e = &embed[tokens[i] * hidden];
+    double ss = 0;
+    for (int64_t c = 0; c < hidden; ++c)
+      ss += double(e[c]) * e[c];
+    double inv = 1.0 / std::sqrt(ss / hidden + config->normEps);
+    std::vector<float> row(hidden);
+    for (int64_t c = 0; c < hidden; ++c)
+      row[c] = static_cast<float>(e[c] * inv * gamma[c]);
+    x.add(row.data(), i % 128 == 0 ? 6.0 : 1.0);
+  }
+  x.check(b->lookup("model.layers.0.self_attn.k_proj.weight"), true, 1e-4,
+          "layer 0 q/k/v input ");
+
+  for (const char *name : {"model.layers.0.mlp.gate_proj.weight",
+                           "model.layers.0.mlp.down_proj.weight",
+                           "model.layers.1.mlp.up_proj.weight"}) {
+    const ChannelStats *sa = a->lookup(name), *sb = b->lookup(name);
+    ASSERT_TRUE(sa && sb) << name;
+    ASSERT_FALSE(sa->gram.empty()) << name;
+    EXPECT_EQ(sa->gram, sb->gram) << name;
+  }
+  const ChannelStats *va = a->lookup("model.layers.1.self_attn.v_proj.weight");
+  const ChannelStats *vb = b->lookup("model.layers.1.self_attn.v_proj.weight");
+  ASSERT_TRUE(va && vb);
+  EXPECT_NE(va->gram, vb->gram) << "layer 1's q/k/v input is weighted too";
+  for (const auto &entry : a->byWeight)
+    EXPECT_EQ(a->inputs[entry.getValue()].sumSquares,
+              b->lookup(entry.getKey())->sumSquares)
+        << entry.getKey().str();
 }
 
 /// A tensor source that hands out replaced values for some tensors.
