@@ -77,6 +77,31 @@ protected:
     buildLLMOptimizationPipeline(pm, optimization);
     ASSERT_TRUE(succeeded(pm.run(*module)));
   }
+
+  /// The first layer's q/k/v input for `token`: rms_norm(embed[token]) from
+  /// the checkpoint.
+  std::vector<float> embed, gamma;
+  void readLayer0Norm() {
+    int64_t hidden = config->hiddenSize;
+    embed.resize(config->vocabSize * hidden);
+    gamma.resize(hidden);
+    ASSERT_FALSE(static_cast<bool>(
+        checkpoint->readAsF32("model.embed_tokens.weight", embed)));
+    ASSERT_FALSE(static_cast<bool>(checkpoint->readAsF32(
+        "model.layers.0.input_layernorm.weight", gamma)));
+  }
+  std::vector<float> layer0Input(int64_t token) const {
+    int64_t hidden = config->hiddenSize;
+    const float *e = &embed[token * hidden];
+    double ss = 0;
+    for (int64_t i = 0; i < hidden; ++i)
+      ss += double(e[i]) * e[i];
+    double inv = 1.0 / std::sqrt(ss / hidden + config->normEps);
+    std::vector<float> row(hidden);
+    for (int64_t i = 0; i < hidden; ++i)
+      row[i] = static_cast<float>(e[i] * inv * gamma[i]);
+    return row;
+  }
 };
 
 /// Accumulated statistics of rows of `width` values.
@@ -283,24 +308,10 @@ TEST_F(CalibrationTest, TinyLlamaFixture) {
     EXPECT_FALSE(a->inputs[entry.getValue()].gram.empty())
         << entry.getKey().str();
 
-  int64_t hidden = config->hiddenSize;
-  std::vector<float> embed(config->vocabSize * hidden), gamma(hidden);
-  ASSERT_FALSE(static_cast<bool>(
-      checkpoint->readAsF32("model.embed_tokens.weight", embed)));
-  ASSERT_FALSE(static_cast<bool>(checkpoint->readAsF32(
-      "model.layers.0.input_layernorm.weight", gamma)));
-  Expected x(hidden);
-  for (int64_t t : tokens) {
-    const float *e = &embed[t * hidden];
-    double ss = 0;
-    for (int64_t i = 0; i < hidden; ++i)
-      ss += double(e[i]) * e[i];
-    double inv = 1.0 / std::sqrt(ss / hidden + config->normEps);
-    std::vector<float> row(hidden);
-    for (int64_t i = 0; i < hidden; ++i)
-      row[i] = static_cast<float>(e[i] * inv * gamma[i]);
-    x.add(row.data());
-  }
+  ASSERT_NO_FATAL_FAILURE(readLayer0Norm());
+  Expected x(config->hiddenSize);
+  for (int64_t t : tokens)
+    x.add(layer0Input(t).data());
   x.check(q, true, 1e-4, "layer 0 input ");
 
   ASSERT_EQ(a->inputs.size(), b->inputs.size());
@@ -334,24 +345,10 @@ TEST_F(CalibrationTest, FirstPositionOfEachWindowWeighsKeyValueInputs) {
   auto b = frugal::calibrateModel(*module, *checkpoint, tokens, weighted);
   ASSERT_TRUE(static_cast<bool>(b)) << llvm::toString(b.takeError());
 
-  int64_t hidden = config->hiddenSize;
-  std::vector<float> embed(config->vocabSize * hidden), gamma(hidden);
-  ASSERT_FALSE(static_cast<bool>(
-      checkpoint->readAsF32("model.embed_tokens.weight", embed)));
-  ASSERT_FALSE(static_cast<bool>(checkpoint->readAsF32(
-      "model.layers.0.input_layernorm.weight", gamma)));
-  Expected x(hidden);
-  for (size_t i = 0; i < tokens.size(); ++i) {
-    const float *e = &embed[tokens[i] * hidden];
-    double ss = 0;
-    for (int64_t c = 0; c < hidden; ++c)
-      ss += double(e[c]) * e[c];
-    double inv = 1.0 / std::sqrt(ss / hidden + config->normEps);
-    std::vector<float> row(hidden);
-    for (int64_t c = 0; c < hidden; ++c)
-      row[c] = static_cast<float>(e[c] * inv * gamma[c]);
-    x.add(row.data(), i % 128 == 0 ? 6.0 : 1.0);
-  }
+  ASSERT_NO_FATAL_FAILURE(readLayer0Norm());
+  Expected x(config->hiddenSize);
+  for (size_t i = 0; i < tokens.size(); ++i)
+    x.add(layer0Input(tokens[i]).data(), i % 128 == 0 ? 6.0 : 1.0);
   x.check(b->lookup("model.layers.0.self_attn.k_proj.weight"), true, 1e-4,
           "layer 0 q/k/v input ");
 
