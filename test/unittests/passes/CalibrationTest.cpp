@@ -206,15 +206,14 @@ TEST_F(CalibrationTest, HandWrittenModel) {
   ASSERT_TRUE(model.module);
   const int64_t dim = model.dim, hidden = model.hidden;
   const std::vector<std::vector<float>> &w = model.w;
-  auto &module = model.module;
-  auto &blob = model.blob;
 
   std::vector<int64_t> tokens = {3, 1, 4, 1, 5, 9, 2, 6, 5, 3};
   CalibrationOptions options;
   options.chunkTokens = 3;
   options.openmp = false;
   options.collectGram = [](llvm::StringRef name) { return name == "c"; };
-  auto stats = collectCalibrationStats(*module, blob, tokens, options);
+  auto stats =
+      collectCalibrationStats(*model.module, model.blob, tokens, options);
   ASSERT_TRUE(static_cast<bool>(stats)) << llvm::toString(stats.takeError());
 
   Expected x(dim), m(hidden), y(dim);
