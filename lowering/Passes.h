@@ -36,6 +36,8 @@ struct CPUPipelineOptions {
   /// Kernel of 8- and 4-bit quantized matmuls (every row count) (vnni or
   /// fma); vnni falls back to fma on hosts without AVX-512 VNNI.
   std::string quantKernel = "vnni";
+  /// Unpack 4-bit codes with GFNI where the host has it.
+  bool gfni = true;
   /// Lower scf.parallel loops to OpenMP.
   bool openmp = true;
 };

@@ -34,7 +34,10 @@ def ConvertLLMToKernels : Pass<"convert-llm-to-kernels", "::mlir::ModuleOp"> {
     Option<"quantKernel", "quant-kernel", "std::string", /*default=*/"\"vnni\"",
            "Kernel of 8- and 4-bit quantized matmuls (every row count): vnni (int8 "
            "activations, AVX-512 VNNI dot products) or fma (codes converted "
-           "to f32)">
+           "to f32)">,
+    Option<"gfni", "gfni", "bool", /*default=*/"false",
+           "Unpack 4-bit codes in the VNNI kernel with one GF2P8AFFINEQB "
+           "(GFNI) instead of a shift and a mask">
   ];
   let dependentDialects = [
     "::mlir::arith::ArithDialect", "::mlir::cf::ControlFlowDialect",

@@ -21,9 +21,10 @@ void mlir::llm::buildLLMToLLVMCPUPipeline(OpPassManager &pm,
   kernelOptions.quantKernel = options.quantKernel;
   // The VNNI kernel calls vpdpbusd: hosts without AVX-512 VNNI keep the f32
   // one.
-  if (kernelOptions.quantKernel == "vnni" &&
-      !llvm::sys::getHostCPUFeatures().lookup("avx512vnni"))
+  llvm::StringMap<bool> features = llvm::sys::getHostCPUFeatures();
+  if (kernelOptions.quantKernel == "vnni" && !features.lookup("avx512vnni"))
     kernelOptions.quantKernel = "fma";
+  kernelOptions.gfni = options.gfni && features.lookup("gfni");
   pm.addPass(createConvertLLMToKernels(kernelOptions));
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());

@@ -40,6 +40,9 @@ struct KernelOptions {
   /// matmuls: "vnni" quantizes the activations to int8 and accumulates with
   /// AVX-512 VNNI dot products; "fma" converts the codes to f32.
   std::string quantKernel = "vnni";
+  /// The VNNI kernel unpacks 4-bit codes with GF2P8AFFINEQB (one
+  /// instruction per 64 codes) instead of a variable shift and a mask.
+  bool gfni = false;
 };
 
 using BodyBuilder = llvm::function_ref<void(OpBuilder &, Location, ValueRange)>;

@@ -293,6 +293,7 @@ struct ConvertLLMToKernelsPass
     kernels::KernelOptions options;
     options.vectorWidth = vectorWidth;
     options.quantKernel = quantKernel;
+    options.gfni = gfni;
     if (quantKernel != "vnni" && quantKernel != "fma") {
       module.emitError("quant-kernel must be vnni or fma, got '")
           << quantKernel << "'";

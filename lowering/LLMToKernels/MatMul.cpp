@@ -286,9 +286,11 @@ constexpr int64_t kVnniScratchBytes = 256 * 1024;
 /// share the weight loads changes.
 ///
 /// 4-bit: 32 bytes hold 64 codes, element 2j in the low nibble of byte j.
-/// Unpacked as [low nibbles of bytes 0-15, high nibbles of bytes 0-15, the
-/// same for bytes 16-31], every 32 elements keep their own 8 lanes; qa is
-/// stored in that order (per 32 elements: the even ones, then the odd ones).
+/// Unpacked as [low nibbles of bytes 0-31, high nibbles of bytes 0-31] (the
+/// bytes loaded once into both halves, the upper half shifted, both
+/// masked), so lanes i and 8 + i hold the even and odd elements of
+/// 8i .. 8i + 7, inside one group of 32 or more; qa is stored in that order
+/// (per 64 elements: the even ones, then the odd ones).
 ///
 /// Each K step also prefetches the same bytes of the next block's rows, so
 /// that the block's codes arrive ahead of the loads (16 strided row streams
@@ -296,7 +298,7 @@ constexpr int64_t kVnniScratchBytes = 256 * 1024;
 void buildVnniMatmul(OpBuilder &b, Location loc, Value a, Value rows, Value c,
                      Value codes, Value scales, Value mins,
                      const QuantLayout &layout, int64_t n, int64_t k,
-                     unsigned bits) {
+                     unsigned bits, bool gfni) {
   int64_t group = layout.group, chunks = k / 64;
   // Activations are quantized in blocks of at most kVnniActBlock elements.
   int64_t actBlock = std::min(group, kVnniActBlock);
@@ -317,8 +319,9 @@ void buildVnniMatmul(OpBuilder &b, Location loc, Value a, Value rows, Value c,
   };
   Value qa = scratch(k, b.getI8Type());
   Value negCorr = offset != 0 ? scratch(chunks * 16, b.getI32Type()) : Value();
-  // Activation scale per lane of 4 codes.
+  // Activation scale per lane of 4 codes, and (4-bit) per block of 16.
   Value aScale = scratch(k / 4, b.getF32Type());
+  Value blockScale = bits == 4 ? scratch(k / 16, b.getF32Type()) : Value();
   // Asymmetric: the activation sum of each group.
   int64_t groups = layout.groupsPerRow;
   Value groupSums = asymmetric ? scratch(groups, b.getF32Type()) : Value();
@@ -380,52 +383,56 @@ void buildVnniMatmul(OpBuilder &b, Location loc, Value a, Value rows, Value c,
                       gb, l, arith::MulFOp::create(gb, l, xs[ch], invV));
                   qs.push_back(arith::TruncIOp::create(
                       gb, l, i8x16, arith::FPToSIOp::create(gb, l, i32x16, y)));
-                  if (bits == 8)
-                    vector::StoreOp::create(gb, l, qs[ch], qa,
-                                            ValueRange{slot, ks[ch]});
-                  else if (ch % 2 == 1) {
-                    SmallVector<int64_t> evenOdd;
-                    for (int64_t i = 0; i < 32; ++i)
-                      evenOdd.push_back(i < 16 ? 2 * i : 2 * (i - 16) + 1);
-                    Value q = vector::ShuffleOp::create(gb, l, qs[ch - 1],
-                                                        qs[ch], evenOdd);
-                    vector::StoreOp::create(gb, l, q, qa,
-                                            ValueRange{slot, ks[ch - 1]});
+                  vector::StoreOp::create(gb, l, qs[ch], qa,
+                                          ValueRange{slot, ks[ch]});
+                  if (bits == 4) {
+                    // Lanes are spread in the chunk pass below.
+                    memref::StoreOp::create(
+                        gb, l, scale, blockScale,
+                        ValueRange{slot, arith::DivUIOp::create(
+                                             gb, l, ks[ch], cIdx(gb, l, 16))});
+                    continue;
                   }
                   Value lane =
                       arith::DivUIOp::create(gb, l, ks[ch], cIdx(gb, l, 4));
-                  if (bits == 8 || actBlock >= 32) {
-                    vector::StoreOp::create(gb, l, scaleV, aScale,
-                                            ValueRange{slot, lane});
-                    continue;
-                  }
-                  // 4-bit, blocks of 16: the block's even elements are in
-                  // lanes 2h, 2h + 1 of its 32 elements' 8, its odd ones in
-                  // lanes 4 + 2h, 5 + 2h (h: which half of the 32).
-                  Value scale2 = vector::BroadcastOp::create(
-                      gb, l, VectorType::get({2}, gb.getF32Type()), scale);
-                  Value first = arith::SubIOp::create(
-                      gb, l, lane, cIdx(gb, l, (ch % 2) * 2));
-                  vector::StoreOp::create(gb, l, scale2, aScale,
-                                          ValueRange{slot, first});
-                  vector::StoreOp::create(
-                      gb, l, scale2, aScale,
-                      ValueRange{slot, arith::AddIOp::create(
-                                           gb, l, first, cIdx(gb, l, 4))});
+                  vector::StoreOp::create(gb, l, scaleV, aScale,
+                                          ValueRange{slot, lane});
                 }
               }
             });
-    // -offset * (sum of each lane's 4 codes).
-    if (offset != 0)
+    // Per 64 elements: 4-bit codes unpack as [the 32 even elements, the 32
+    // odd ones], so qa is reordered alike, and each lane of 4 codes (lane i
+    // covers elements 8 (i mod 8) + 2j (+1 from lane 8 on), block
+    // (i mod 8) / 2) takes its block's scale. Then -offset * (sum of each
+    // lane's 4 codes).
+    if (offset != 0 || bits == 4)
       forLoop(qb, ql, cIdx(qb, ql, 0), cIdx(qb, ql, chunks), 1,
               [&](OpBuilder &cb, Location l, Value ci) {
                 Value k0 = arith::MulIOp::create(cb, l, ci, cIdx(cb, l, 64));
+                Value lane = arith::MulIOp::create(cb, l, ci, cIdx(cb, l, 16));
                 Value q = vector::LoadOp::create(cb, l, i8x64, qa,
                                                  ValueRange{slot, k0});
+                if (bits == 4) {
+                  SmallVector<int64_t> evenOdd, laneBlock;
+                  for (int64_t i = 0; i < 64; ++i)
+                    evenOdd.push_back(i < 32 ? 2 * i : 2 * (i - 32) + 1);
+                  for (int64_t i = 0; i < 16; ++i)
+                    laneBlock.push_back((i % 8) / 2);
+                  q = vector::ShuffleOp::create(cb, l, q, q, evenOdd);
+                  vector::StoreOp::create(cb, l, q, qa, ValueRange{slot, k0});
+                  Value bs = vector::LoadOp::create(
+                      cb, l, f32x4, blockScale,
+                      ValueRange{slot, arith::MulIOp::create(cb, l, ci,
+                                                             cIdx(cb, l, 4))});
+                  vector::StoreOp::create(
+                      cb, l, vector::ShuffleOp::create(cb, l, bs, bs, laneBlock),
+                      aScale, ValueRange{slot, lane});
+                }
+                if (offset == 0)
+                  return;
                 Value zero = arith::ConstantOp::create(
                     cb, l, DenseElementsAttr::get(i32x16, cb.getI32IntegerAttr(0)));
                 Value corr = dot(cb, l, zero, i8Splat(cb, l, offset), q);
-                Value lane = arith::MulIOp::create(cb, l, ci, cIdx(cb, l, 16));
                 vector::StoreOp::create(cb, l,
                                         arith::SubIOp::create(cb, l, zero, corr),
                                         negCorr, ValueRange{slot, lane});
@@ -465,16 +472,28 @@ void buildVnniMatmul(OpBuilder &b, Location loc, Value a, Value rows, Value c,
           Value flip = i8Splat(lb, ll, 0x80);
           Value byte0 = arith::DivUIOp::create(lb, ll, k0, cIdx(lb, ll, 2));
           auto i8x32 = VectorType::get({32}, lb.getI8Type());
-          auto splat32 = [&](int v) -> Value {
-            return arith::ConstantOp::create(
-                lb, ll, DenseElementsAttr::get(i8x32, lb.getI8IntegerAttr(v)));
-          };
-          Value lowMask = splat32(0x0F), four = splat32(4);
-          SmallVector<int64_t> nibbleOrder;
-          for (int64_t half = 0; half < 2; ++half)
-            for (int64_t src = 0; src < 2; ++src)
-              for (int64_t i = 0; i < 16; ++i)
-                nibbleOrder.push_back(src * 32 + half * 16 + i);
+          // 4-bit: the 32 bytes loaded into both halves, the upper copy
+          // shifted right by 4 (as 16-bit words), both masked to nibbles:
+          // [low nibbles, high nibbles]. With GFNI, one GF2P8AFFINEQB does
+          // the shift and mask: each qword of bytes takes its own 8x8 bit
+          // matrix, whose byte 7 - i selects the source bits of result bit
+          // i (bits 0-3 of the low half's bytes, 4-7 of the high half's).
+          auto i16x32 = VectorType::get({32}, lb.getI16Type());
+          SmallVector<int64_t> twice;
+          SmallVector<int16_t> nibbleShift;
+          SmallVector<int8_t> matrices;
+          for (int64_t i = 0; i < 64; ++i) {
+            twice.push_back(i % 32);
+            int64_t row = 7 - i % 8, from = i < 32 ? 0 : 4;
+            matrices.push_back(row < 4 ? int8_t(1 << (row + from)) : 0);
+          }
+          for (int64_t i = 0; i < 32; ++i)
+            nibbleShift.push_back(i < 16 ? 0 : 4);
+          Value shifts = arith::ConstantOp::create(
+              lb, ll, DenseElementsAttr::get(i16x32, ArrayRef(nibbleShift)));
+          Value nibbleMatrices = arith::ConstantOp::create(
+              lb, ll, DenseElementsAttr::get(i8x64, ArrayRef(matrices)));
+          Value lowMask = i8Splat(lb, ll, 0x0F);
           Value g0 = arith::DivUIOp::create(lb, ll, k0, cIdx(lb, ll, group));
           // The f32 scales of row `col` spread over the 16 lanes.
           auto spread = [&](Value params, Value col) -> Value {
@@ -491,9 +510,11 @@ void buildVnniMatmul(OpBuilder &b, Location loc, Value a, Value rows, Value c,
                 ValueRange{col, g0});
             Value f = arith::ExtFOp::create(
                 lb, ll, VectorType::get({perChunk}, lb.getF32Type()), h);
+            // Lane i covers elements 4i .. 4i + 3 (8-bit), or 8 (i mod 8)
+            // .. 8 (i mod 8) + 7, evens or odds (4-bit).
             SmallVector<int64_t> mask(16);
             for (int64_t i = 0; i < 16; ++i)
-              mask[i] = i / (16 / perChunk);
+              mask[i] = (bits == 8 ? 4 * i : 8 * (i % 8)) / group;
             return vector::ShuffleOp::create(lb, ll, f, f, mask);
           };
           // The rows are strided streams, too many for the hardware
@@ -522,9 +543,24 @@ void buildVnniMatmul(OpBuilder &b, Location loc, Value a, Value rows, Value c,
             } else {
               Value w = vector::LoadOp::create(lb, ll, i8x32, codes,
                                                ValueRange{col, byte0});
-              Value lo = arith::AndIOp::create(lb, ll, w, lowMask);
-              Value hi = arith::ShRUIOp::create(lb, ll, w, four);
-              u = vector::ShuffleOp::create(lb, ll, lo, hi, nibbleOrder);
+              Value ww = vector::ShuffleOp::create(lb, ll, w, w, twice);
+              if (gfni) {
+                u = LLVM::CallIntrinsicOp::create(
+                        lb, ll, i8x64,
+                        lb.getStringAttr("llvm.x86.vgf2p8affineqb.512"),
+                        ValueRange{ww, nibbleMatrices,
+                                   LLVM::ConstantOp::create(
+                                       lb, ll, lb.getI8Type(),
+                                       lb.getI8IntegerAttr(0))})
+                        .getResult(0);
+              } else {
+                Value shifted = arith::ShRUIOp::create(
+                    lb, ll, vector::BitCastOp::create(lb, ll, i16x32, ww),
+                    shifts);
+                u = arith::AndIOp::create(
+                    lb, ll, vector::BitCastOp::create(lb, ll, i8x64, shifted),
+                    lowMask);
+              }
             }
             us.push_back(u);
             ws.push_back(spread(scales, col));
@@ -786,7 +822,7 @@ void buildQuantizedMatmul(OpBuilder &b, Location loc, ValueRange args,
   };
   if (useVnniKernel(quant, layout, k, options))
     buildVnniMatmul(b, loc, a, rows, c, codes, scales, mins, layout, n, k,
-                    quant.getBits());
+                    quant.getBits(), options.gfni);
   else
     fmaPath(b, loc);
 }

@@ -126,6 +126,7 @@ frugal::runFunction(ModuleOp module, llvm::StringRef entry,
   pipeline.vectorWidth = options.vectorWidth;
   pipeline.openmp = options.openmp;
   pipeline.quantKernel = options.quantKernel;
+  pipeline.gfni = options.gfni;
   llm::buildLLMToLLVMCPUPipeline(pm, pipeline);
   if (failed(pm.run(module)))
     return makeError("lowering failed");

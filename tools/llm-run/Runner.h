@@ -48,6 +48,9 @@ struct RunOptions {
   bool openmp = true;
   /// Kernel of 8- and 4-bit quantized matmuls (every row count) (vnni or fma).
   std::string quantKernel = "vnni";
+  /// Unpack 4-bit codes with GFNI where the host has it (false: the shift
+  /// and mask every AVX-512 host has).
+  bool gfni = true;
   /// Optimize the LLVM IR at -O3 before JIT code generation, as llm-compile
   /// does for the executable (benchmarks; tests skip it to compile faster).
   bool optimizeLLVM = false;

@@ -1,5 +1,6 @@
 // RUN: llm-opt %s -split-input-file -convert-llm-to-kernels | FileCheck %s --check-prefix=VNNI
 // RUN: llm-opt %s -split-input-file -convert-llm-to-kernels="quant-kernel=fma" | FileCheck %s --check-prefix=FMA
+// RUN: llm-opt %s -split-input-file -convert-llm-to-kernels="gfni=true" | FileCheck %s --check-prefix=GFNI
 
 // Symmetric 8-bit (and 4-bit, below) weights: the VNNI kernel for every
 // number of rows (the kernel depends on the shape only, so a row computed
@@ -67,20 +68,37 @@ func.func @decode(%x: tensor<1x?x128xf32>) -> tensor<1x?x64xf32> {
 // -----
 
 // Symmetric 4-bit codes (stored plus 8, two per byte) are unpacked into
-// nibbles, 64 per vpdpbusd, once per weight row for 4 activation rows.
+// nibbles, 64 per vpdpbusd, once per weight row for 4 activation rows: the
+// 32 bytes in both halves of a vector, the upper half's 16-bit words
+// shifted right by 4, all masked ([even elements, odd elements]), and the
+// quantized activations reordered alike once per row, each 16 lanes taking
+// the scales of their blocks of 16 elements. With GFNI, one
+// GF2P8AFFINEQB whose low and high qwords' bit matrices take bits 0-3 and
+// 4-7 replaces the shift and the mask.
 func.func @decode4(%x: tensor<1x?x128xf32>) -> tensor<1x?x64xf32> {
   %w = llm.weight "w" quant <bits = 4, group = 64, scheme = symmetric> at 0 : tensor<64x128xf32>
   %y = llm.matmul %x, %w transpose_b : tensor<1x?x128xf32>, tensor<64x128xf32> -> tensor<1x?x64xf32>
   return %y : tensor<1x?x64xf32>
 }
 // VNNI-LABEL: func.func private @__llm_matmul_q4g64sv_
+// VNNI: vector.shuffle %{{.*}} [0, 2, 4, {{.*}}, 62, 1, 3, 5, {{.*}}, 63] : vector<64xi8>, vector<64xi8>
+// VNNI: vector.shuffle %{{.*}} [0, 0, 1, 1, 2, 2, 3, 3, 0, 0, 1, 1, 2, 2, 3, 3] : vector<4xf32>, vector<4xf32>
 // VNNI: } else {
 // VNNI: scf.parallel
 // VNNI-COUNT-4: memref.prefetch {{.*}}, read, locality<3>, data : memref<64x64xi8>
-// VNNI: vector.load {{.*}} vector<32xi8>
-// VNNI: arith.shrui {{.*}} : vector<32xi8>
-// VNNI: vector.shuffle {{.*}} : vector<32xi8>, vector<32xi8>
+// VNNI: %[[BYTES:.*]] = vector.load {{.*}} vector<32xi8>
+// VNNI: %[[TWICE:.*]] = vector.shuffle %[[BYTES]], %[[BYTES]] [0, 1, {{.*}}, 31, 0, 1, {{.*}}, 31] : vector<32xi8>, vector<32xi8>
+// VNNI: %[[WORDS:.*]] = vector.bitcast %[[TWICE]] : vector<64xi8> to vector<32xi16>
+// VNNI: arith.shrui %[[WORDS]], {{.*}} : vector<32xi16>
+// VNNI: arith.andi {{.*}} : vector<64xi8>
 // VNNI-COUNT-16: llvm.call_intrinsic "llvm.x86.avx512.vpdpbusd.512"
+
+// GFNI-LABEL: func.func private @__llm_matmul_q4g64sv_
+// GFNI: arith.constant dense<[0, 0, 0, 0, 8, 4, 2, 1, 0, 0, 0, 0, 8, 4, 2, 1, 0, 0, 0, 0, 8, 4, 2, 1, 0, 0, 0, 0, 8, 4, 2, 1, 0, 0, 0, 0, -128, 64, 32, 16, 0, 0, 0, 0, -128, 64, 32, 16, 0, 0, 0, 0, -128, 64, 32, 16, 0, 0, 0, 0, -128, 64, 32, 16]> : vector<64xi8>
+// GFNI: vector.shuffle {{.*}} [0, 1, {{.*}}, 31, 0, 1, {{.*}}, 31] : vector<32xi8>, vector<32xi8>
+// GFNI-NOT: arith.shrui
+// GFNI: llvm.call_intrinsic "llvm.x86.vgf2p8affineqb.512"({{.*}}) : (vector<64xi8>, vector<64xi8>, i8) -> vector<64xi8>
+// GFNI-COUNT-16: llvm.call_intrinsic "llvm.x86.avx512.vpdpbusd.512"
 
 // FMA-LABEL: func.func private @__llm_matmul_q4g64s_
 // FMA-NOT: vpdpbusd
@@ -103,7 +121,7 @@ func.func @decode4asym(%x: tensor<1x?x128xf32>) -> tensor<1x?x64xf32> {
 // VNNI-NOT: vpdpbusd
 // VNNI: } else {
 // VNNI: scf.parallel
-// VNNI: arith.shrui {{.*}} : vector<32xi8>
+// VNNI: arith.shrui {{.*}} : vector<32xi16>
 // VNNI: llvm.call_intrinsic "llvm.x86.avx512.vpdpbusd.512"
 // VNNI: vector.fma
 // VNNI: scf.yield

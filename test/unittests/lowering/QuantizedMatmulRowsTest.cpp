@@ -48,12 +48,15 @@ struct RowsCase {
   /// Whether the VNNI kernel computes this shape (activations quantized to
   /// int8, so a looser bound against the reference).
   bool vnni;
+  /// Whether 4-bit codes may be unpacked with GFNI (where the host has it);
+  /// false: the shift and mask.
+  bool gfni = true;
 };
 
 std::string caseName(const RowsCase &c) {
   return std::to_string(c.bits) + "-bit g" + std::to_string(c.group) +
          (c.scheme == llm::QuantScheme::symmetric ? " sym" : " asym") + " K=" +
-         std::to_string(c.k) + " " + c.kernel;
+         std::to_string(c.k) + " " + c.kernel + (c.gfni ? "" : " no-gfni");
 }
 
 void PrintTo(const RowsCase &c, std::ostream *os) { *os << caseName(c); }
@@ -166,6 +169,7 @@ TEST_P(QuantizedMatmulRowsTest, EveryRowMatchesItsOneRowResultBitwise) {
   ASSERT_TRUE(module) << source;
   RunOptions options;
   options.quantKernel = tc.kernel;
+  options.gfni = tc.gfni;
   auto out = runFunction(*module, "main", inputs, blob, options);
   ASSERT_TRUE(bool(out)) << llvm::toString(out.takeError());
   ASSERT_EQ(out->size(), callRows.size());
@@ -228,6 +232,9 @@ INSTANTIATE_TEST_SUITE_P(
         RowsCase{8, 16, QuantScheme::symmetric, 576, "vnni", true},
         RowsCase{8, 16, QuantScheme::asymmetric, 576, "vnni", true},
         RowsCase{4, 64, QuantScheme::symmetric, 256, "vnni", true},
+        // 4-bit codes unpacked by a shift and a mask, not GFNI.
+        RowsCase{4, 32, QuantScheme::symmetric, 576, "vnni", true, false},
+        RowsCase{4, 32, QuantScheme::asymmetric, 576, "vnni", true, false},
         // K not a multiple of 64, K = 64, 4-bit groups of 16, and
         // quant-kernel=fma: the f32 kernel for every number of rows.
         RowsCase{8, 32, QuantScheme::symmetric, 96, "vnni", false},
@@ -252,7 +259,8 @@ namespace {
 // 127 with integer j, one j = 127) then lose nothing, so the result must
 // be the dequantized weights' up to f32 rounding even where the blocks of
 // one weight group differ 40-fold in magnitude (one scale per group of 32
-// or 128 would round the small blocks to a few levels).
+// or 128 would round the small blocks to a few levels). 4-bit codes are
+// unpacked both with GFNI and with the shift and mask.
 TEST_F(QuantizedMatmulTest, VnniActivationScalesPerBlockOf16) {
   std::mt19937 rng{11};
   std::uniform_real_distribution<float> dist(-1.0f, 1.0f);
@@ -262,9 +270,13 @@ TEST_F(QuantizedMatmulTest, VnniActivationScalesPerBlockOf16) {
        {std::tuple{8u, 32u, llm::QuantScheme::symmetric},
         std::tuple{4u, 32u, llm::QuantScheme::symmetric},
         std::tuple{4u, 128u, llm::QuantScheme::symmetric},
-        std::tuple{4u, 64u, llm::QuantScheme::asymmetric}}) {
+        std::tuple{4u, 64u, llm::QuantScheme::asymmetric}})
+  for (bool gfni : {true, false}) {
+    if (bits == 8 && !gfni)
+      continue;
     auto quant = llm::QuantAttr::get(&context, bits, group, scheme);
-    SCOPED_TRACE(std::to_string(bits) + "-bit g" + std::to_string(group));
+    SCOPED_TRACE(std::to_string(bits) + "-bit g" + std::to_string(group) +
+                 (gfni ? "" : " no-gfni"));
     llm::QuantLayout layout = llm::getQuantLayout(quant, n, k);
     std::vector<float> w(n * k), x(rows * k);
     for (float &v : w)
@@ -284,6 +296,7 @@ TEST_F(QuantizedMatmulTest, VnniActivationScalesPerBlockOf16) {
     ASSERT_TRUE(module);
     RunOptions options;
     options.quantKernel = "vnni";
+    options.gfni = gfni;
     auto out = runFunction(
         *module, "main", {HostTensor::fromVector(ElementKind::F32, {rows, k}, x)},
         blob, options);
