@@ -27,8 +27,11 @@
 # as the GGUF files store it; int8 keeps llm-compile's default, an f32 table
 # for the lookup (only the looked-up rows are read) and an int8 copy for the
 # logits matmul (an int8 lookup measured +0.52% perplexity against +0.28%).
-# Decode reads every weight once per token, so tokens/s <= bandwidth / bytes
-# read per token (the packed weights, without int8's f32 lookup table).
+# Decode reads every weight once per token, and the KV cache of every
+# position so far, so tokens/s <= bandwidth / bytes read per token (the
+# packed weights, without int8's f32 lookup table, plus the f32 KV cache at
+# the mean decode step: with a 253-token prompt and 128 tokens, 14.6 MB,
+# a fifth of int4's weights). 'w ratio' leaves the KV cache out.
 # Bandwidth is DRAM bandwidth: membw sums a 1 GB buffer, far larger than the
 # last-level cache (260 MB here). Reading the weights file itself instead
 # gave 24 to 51 GB/s for the same 82 MB file from pass to pass, as it stayed
@@ -88,6 +91,12 @@ head -c 1200 "$TEXT" | tr '\n' ' ' >"$PROMPT_FILE"
 PROMPT="$(cat "$PROMPT_FILE")"
 
 EMBED_F32_BYTES="$(python3 -c "import json,sys; c=json.load(open(sys.argv[1])); print(c['vocab_size']*c['hidden_size']*4)" "$MODEL_DIR/config.json")"
+# Bytes of the (f32) KV cache per position: K and V of every layer.
+KV_POS_BYTES="$(python3 -c "
+import json, sys
+c = json.load(open(sys.argv[1]))
+hd = c.get('head_dim') or c['hidden_size'] // c['num_attention_heads']
+print(c['num_hidden_layers'] * 2 * c.get('num_key_value_heads', c['num_attention_heads']) * hd * 4)" "$MODEL_DIR/config.json")"
 CALIBRATION="$WORK/calibration.txt"
 (cd /usr/share/common-licenses && cat Apache-2.0 MPL-2.0 MPL-1.1 GFDL-1.3 Artistic CC0-1.0 BSD) >"$CALIBRATION"
 VARIANTS=(f32 int8 int4-sym int4-gptq32 int4-asym int4-g128 int4-gptq int4-awq gguf-q8_0 gguf-q4_1)
@@ -148,9 +157,14 @@ for v in "${VARIANTS[@]}"; do
   fi
   bw="$("$WORK/membw" 1024 5 2>/dev/null)"
   fbytes="$(stat -c %s "$bin.fgw")"
-  rbytes="$fbytes"
+  wbytes="$fbytes"
   # int8 reads its int8 logits copy, not the f32 lookup table.
-  [ "$v" = int8 ] && rbytes=$((fbytes - EMBED_F32_BYTES))
+  [ "$v" = int8 ] && wbytes=$((fbytes - EMBED_F32_BYTES))
+  # Each decode step also reads the KV cache of every position so far: the
+  # steps after the prompt's P tokens see P+1 .. P+TOKENS-1 positions, P +
+  # TOKENS/2 on average.
+  kvbytes=$(( KV_POS_BYTES * (ptoks + TOKENS / 2) ))
+  rbytes=$(( wbytes + kvbytes ))
   ll_pre=nan; ll_dec=nan
   if [ -n "$LLAMA_PY" ] && [[ "$v" == gguf-* ]]; then
     gguf="$GGUF_Q41"; [ "$v" = gguf-q8_0 ] && gguf="$GGUF_Q80"
@@ -158,7 +172,7 @@ for v in "${VARIANTS[@]}"; do
     lline="$("$LLAMA_PY" "$ROOT/bench/llamacpp_speed.py" "$gguf" "$PROMPT_FILE" "$TOKENS" "$RUNS" "$THREADS" 2>/dev/null | grep '^llamacpp:')"
     ll_pre="$(field prefill_tok_s "$lline")"; ll_dec="$(field decode_tok_s "$lline")"
   fi
-  echo "$v $fbytes $rbytes $best_prefill $best_decode $bw $ppl $ptok $kl $top1 $ll_pre $ll_dec $ptoks $dlo $dhi" >>"$RESULTS"
+  echo "$v $fbytes $rbytes $best_prefill $best_decode $bw $ppl $ptok $kl $top1 $ll_pre $ll_dec $ptoks $dlo $dhi $kvbytes" >>"$RESULTS"
 done
 rm -f "$REF_LOGITS"
 
@@ -171,21 +185,25 @@ print(f"bench/quant.sh: SmolLM2-135M-Instruct, Frugal CPU ({threads} threads), "
       f"decode {tokens} tokens, prompt {rows[0][12]} tokens, best of runs")
 print(f"perplexity: first {rows[0][7]} tokens of GPL-3, windows of 512; "
       "KL(f32 || variant) in nats; roofline = bandwidth / MB read per token")
+print("read MB: weights read per token plus 'KV MB', the f32 KV cache of the "
+      "mean decode step; 'w ratio': decode against the weights alone")
 print("dppl 95%: interval of the perplexity increase from the per-token "
       "differences of -ln p (tokens taken as independent)")
-hdr = (f"{'variant':10} {'file MB':>8} {'read MB':>8} {'GB/s':>6} {'roof t/s':>8} "
-       f"{'prefill':>8} {'decode':>8} {'ratio':>6} {'ppl':>8} {'dppl %':>7} "
+hdr = (f"{'variant':10} {'file MB':>8} {'KV MB':>6} {'read MB':>8} {'GB/s':>6} {'roof t/s':>8} "
+       f"{'prefill':>8} {'decode':>8} {'ratio':>6} {'w ratio':>7} {'ppl':>8} {'dppl %':>7} "
        f"{'dppl 95%':>15} {'KL':>8} {'top1':>6}")
 if llama:
     hdr += f" {'llama pre':>9} {'llama dec':>9} {'ours/ll pre':>11} {'ours/ll dec':>11}"
 print(hdr)
 for r in rows:
-    v, fb, rb, pre, dec, bw, ppl, ptok, kl, top1, lpre, ldec, _, dlo, dhi = r
+    v, fb, rb, pre, dec, bw, ppl, ptok, kl, top1, lpre, ldec, _, dlo, dhi, kvb = r
     ci = "-" if v == "f32" else f"{float(dlo):+.1f}..{float(dhi):+.1f}"
     fb, rb, pre, dec, bw, ppl = int(fb), int(rb), float(pre), float(dec), float(bw), float(ppl)
+    kvb = int(kvb)
     roof = bw * 1e9 / rb
-    line = (f"{v:10} {fb/1e6:8.1f} {rb/1e6:8.1f} {bw:6.1f} {roof:8.1f} {pre:8.1f} "
-            f"{dec:8.1f} {dec/roof:6.2f} {ppl:8.3f} {100 * (ppl / f32_ppl - 1):+7.2f} "
+    wroof = bw * 1e9 / (rb - kvb)
+    line = (f"{v:10} {fb/1e6:8.1f} {kvb/1e6:6.1f} {rb/1e6:8.1f} {bw:6.1f} {roof:8.1f} {pre:8.1f} "
+            f"{dec:8.1f} {dec/roof:6.2f} {dec/wroof:7.2f} {ppl:8.3f} {100 * (ppl / f32_ppl - 1):+7.2f} "
             f"{ci:>15} {float(kl):8.5f} {float(top1):6.3f}")
     if llama:
         lp, ld = float(lpre), float(ldec)
