@@ -30,6 +30,7 @@ void mlir::llm::buildLLMToLLVMCPUPipeline(OpPassManager &pm,
   pm.addPass(createCSEPass());
   if (options.openmp) {
     pm.addPass(createConvertSCFToOpenMPPass());
+    pm.addPass(createLLMHoistParallelAllocas());
     pm.addPass(createCanonicalizerPass());
   }
   pm.addPass(createLLMApproximateMath());
