@@ -444,7 +444,8 @@ void buildVnniMatmul(OpBuilder &b, Location loc, Value a, Value rows, Value c,
   // With `prefetch`, the same bytes of the rows kVnniRowBlock further are
   // prefetched.
   auto kLoop = [&](OpBuilder &ob, Location l, ArrayRef<Value> slots,
-                   ArrayRef<Value> cols, bool prefetch) -> SmallVector<Value> {
+                   ArrayRef<Value> cols, bool prefetch, Value wScales,
+                   int64_t firstInBlock) -> SmallVector<Value> {
     int64_t rb = slots.size(), nb = cols.size();
     Value zero = vector::BroadcastOp::create(ob, l, f32x16, cF32(ob, l, 0.0f));
     SmallVector<Value> inits(rb * nb, zero);
@@ -533,7 +534,7 @@ void buildVnniMatmul(OpBuilder &b, Location loc, Value a, Value rows, Value c,
             }
           }
           SmallVector<Value> us, ws;
-          for (Value col : cols) {
+          for (auto [j, col] : llvm::enumerate(cols)) {
             Value u;
             if (bits == 8) {
               u = vector::LoadOp::create(lb, ll, i8x64, codes,
@@ -563,7 +564,19 @@ void buildVnniMatmul(OpBuilder &b, Location loc, Value a, Value rows, Value c,
               }
             }
             us.push_back(u);
-            ws.push_back(spread(scales, col));
+            if (!wScales) {
+              ws.push_back(spread(scales, col));
+              continue;
+            }
+            // The block's scales, converted and spread before the K loop.
+            Value jj = cIdx(lb, ll, firstInBlock + int64_t(j));
+            if (group >= 64)
+              ws.push_back(vector::BroadcastOp::create(
+                  lb, ll, f32x16,
+                  memref::LoadOp::create(lb, ll, wScales, ValueRange{jj, g0})));
+            else
+              ws.push_back(vector::LoadOp::create(lb, ll, f32x16, wScales,
+                                                  ValueRange{jj, lane}));
           }
           SmallVector<Value> next;
           for (int64_t i = 0; i < rb; ++i)
@@ -607,10 +620,76 @@ void buildVnniMatmul(OpBuilder &b, Location loc, Value a, Value rows, Value c,
     return acc;
   };
 
+  // The f16 weight scales of the kVnniRowBlock rows from n0, as the K loop
+  // multiplies them, in stack scratch (blockScales, one per thread):
+  // groups of 64 or more one f32 per group (broadcast by the multiply's
+  // load), smaller groups spread over the 16 lanes of each 64-code step.
+  // Converted 16 groups at a time once for all the rows of the call, this
+  // costs a fraction of converting and spreading them in the K loop of each
+  // block of activation rows.
+  int64_t perChunk = std::max<int64_t>(1, 64 / group);
+  auto blockScales = [&](OpBuilder &ob, Location l) -> Value {
+    int64_t width = group >= 64 ? groups : chunks * 16;
+    return memref::AllocaOp::create(
+        ob, l, MemRefType::get({kVnniRowBlock, width}, ob.getF32Type()));
+  };
+  auto fillBlockScales = [&](OpBuilder &ob, Location l, Value n0, Value out) {
+    auto f16x16 = VectorType::get({16}, ob.getF16Type());
+    forLoop(ob, l, cIdx(ob, l, 0), cIdx(ob, l, kVnniRowBlock), 1,
+            [&](OpBuilder &rb, Location rl, Value jj) {
+      Value row = arith::AddIOp::create(rb, rl, n0, jj);
+      int64_t g = 0;
+      for (; g + 16 <= groups; g += 16) {
+        Value f = arith::ExtFOp::create(
+            rb, rl, f32x16,
+            Value(vector::LoadOp::create(rb, rl, f16x16, scales,
+                                         ValueRange{row, cIdx(rb, rl, g)})));
+        if (group >= 64) {
+          vector::StoreOp::create(rb, rl, f, out, ValueRange{jj, cIdx(rb, rl, g)});
+          continue;
+        }
+        for (int64_t c = 0; c < 16 / perChunk; ++c) {
+          SmallVector<int64_t> mask(16);
+          for (int64_t i = 0; i < 16; ++i)
+            mask[i] = c * perChunk +
+                      (bits == 8 ? 4 * i : 8 * (i % 8)) / group;
+          vector::StoreOp::create(
+              rb, rl, vector::ShuffleOp::create(rb, rl, f, f, mask), out,
+              ValueRange{jj, cIdx(rb, rl, (g / perChunk + c) * 16)});
+        }
+      }
+      // The last groups % 16: one by one, or one step at a time.
+      for (; g < groups; g += perChunk) {
+        if (group >= 64) {
+          memref::StoreOp::create(
+              rb, rl,
+              arith::ExtFOp::create(
+                  rb, rl, rb.getF32Type(),
+                  Value(memref::LoadOp::create(
+                      rb, rl, scales, ValueRange{row, cIdx(rb, rl, g)}))),
+              out, ValueRange{jj, cIdx(rb, rl, g)});
+          continue;
+        }
+        auto fType = VectorType::get({perChunk}, rb.getF32Type());
+        Value f = arith::ExtFOp::create(
+            rb, rl, fType,
+            Value(vector::LoadOp::create(
+                rb, rl, VectorType::get({perChunk}, rb.getF16Type()), scales,
+                ValueRange{row, cIdx(rb, rl, g)})));
+        SmallVector<int64_t> mask(16);
+        for (int64_t i = 0; i < 16; ++i)
+          mask[i] = (bits == 8 ? 4 * i : 8 * (i % 8)) / group;
+        vector::StoreOp::create(
+            rb, rl, vector::ShuffleOp::create(rb, rl, f, f, mask), out,
+            ValueRange{jj, cIdx(rb, rl, g / perChunk * 16)});
+      }
+    });
+  };
+
   // Rows `r0 + slot0 + i` (scratch rows slot0 + i, i < rb) times weight rows
   // n0 .. n0 + nb (nb is kVnniRowBlock or 1).
   auto micro = [&](OpBuilder &ob, Location l, Value r0, Value slot0, int64_t rb,
-                   Value n0, int64_t nb) {
+                   Value n0, int64_t nb, Value wScales) {
     SmallVector<Value> slots = consecutive(ob, l, slot0, rb);
     SmallVector<Value> cols = consecutive(ob, l, n0, nb);
     // One row keeps all nb accumulators in one K loop; several rows split
@@ -620,7 +699,7 @@ void buildVnniMatmul(OpBuilder &b, Location loc, Value a, Value rows, Value c,
     for (int64_t j0 = 0; j0 < nb; j0 += sub) {
       SmallVector<Value> accs =
           kLoop(ob, l, slots, ArrayRef<Value>(cols).slice(j0, sub),
-                nb == kVnniRowBlock);
+                nb == kVnniRowBlock, wScales, j0);
       for (int64_t i = 0; i < rb; ++i)
         for (int64_t j = 0; j < sub; ++j)
           results[i * nb + j0 + j] = accs[i * sub + j];
@@ -700,21 +779,34 @@ void buildVnniMatmul(OpBuilder &b, Location loc, Value a, Value rows, Value c,
                   [&](OpBuilder &pb, Location pl, Value blk) {
                     Value n0 = arith::MulIOp::create(pb, pl, blk,
                                                      cIdx(pb, pl, kVnniRowBlock));
+                    // Blocks of kVnniActRows rows share the weight scales
+                    // converted once; single rows (decode) convert them in
+                    // the K loop, where they overlap the weights' loads.
+                    Value wScales = blockScales(pb, pl);
+                    Value blocked = arith::CmpIOp::create(
+                        pb, pl, arith::CmpIPredicate::ugt, full,
+                        cIdx(pb, pl, 0));
+                    scf::IfOp::create(pb, pl, blocked,
+                                      [&](OpBuilder &tb, Location tl) {
+                                        fillBlockScales(tb, tl, n0, wScales);
+                                        scf::YieldOp::create(tb, tl);
+                                      });
                     forLoop(pb, pl, cIdx(pb, pl, 0), full, kVnniActRows,
                             [&](OpBuilder &fb, Location fl, Value s0) {
                               micro(fb, fl, r0, s0, kVnniActRows, n0,
-                                    kVnniRowBlock);
+                                    kVnniRowBlock, wScales);
                             });
                     forLoop(pb, pl, full, count, 1,
                             [&](OpBuilder &fb, Location fl, Value s) {
-                              micro(fb, fl, r0, s, 1, n0, kVnniRowBlock);
+                              micro(fb, fl, r0, s, 1, n0, kVnniRowBlock,
+                                    Value());
                             });
                   });
             forLoop(cb, l, cIdx(cb, l, blocks * kVnniRowBlock), cIdx(cb, l, n), 1,
                     [&](OpBuilder &pb, Location pl, Value n0) {
                       forLoop(pb, pl, cIdx(pb, pl, 0), count, 1,
                               [&](OpBuilder &fb, Location fl, Value s) {
-                                micro(fb, fl, r0, s, 1, n0, 1);
+                                micro(fb, fl, r0, s, 1, n0, 1, Value());
                               });
                     });
           });

@@ -24,15 +24,25 @@ func.func @decode(%x: tensor<1x?x128xf32>) -> tensor<1x?x64xf32> {
 // VNNI: llvm.call_intrinsic "llvm.x86.avx512.vpdpbusd.512"({{.*}}) : (vector<16xi32>, vector<64xi8>, vector<64xi8>) -> vector<16xi32>
 // VNNI: } else {
 // VNNI: math.roundeven {{.*}} : vector<16xf32>
-// Blocks of 16 weight rows in parallel. 4 activation rows at a time: K
-// loops of 4 rows x 4 weight rows (16 f32 accumulators), each weight row's
-// codes loaded and flipped to u8 once for the 4 rows; every step prefetches
-// the same codes of the next block's rows.
+// Blocks of 16 weight rows in parallel. With 4 rows or more, the block's
+// f16 weight scales are first converted and spread over the 16 lanes of
+// each 64-code step, into per-thread stack scratch. 4 activation rows at a
+// time: K loops of 4 rows x 4 weight rows (16 f32 accumulators), each
+// weight row's codes loaded and flipped to u8 once for the 4 rows, its
+// scales loaded from the scratch; every step prefetches the same codes of
+// the next block's rows.
 // VNNI: scf.parallel
+// VNNI: %[[WS:.*]] = memref.alloca() : memref<16x32xf32>
+// VNNI: scf.if
+// VNNI: vector.load {{.*}} : memref<64x4xf16>, vector<2xf16>
+// VNNI: vector.shuffle {{.*}} [0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1] : vector<2xf32>, vector<2xf32>
+// VNNI: vector.store {{.*}}, %[[WS]]{{.*}} : memref<16x32xf32>, vector<16xf32>
 // VNNI: scf.for
 // VNNI: scf.for {{.*}} -> ({{(vector<16xf32>, ){15}vector<16xf32>}})
 // VNNI-COUNT-4: memref.prefetch {{.*}}, read, locality<3>, data : memref<64x128xi8>
-// VNNI-COUNT-4: arith.xori {{.*}} : vector<64xi8>
+// VNNI: arith.xori {{.*}} : vector<64xi8>
+// VNNI: vector.load %[[WS]]{{.*}} : memref<16x32xf32>, vector<16xf32>
+// VNNI-COUNT-3: arith.xori {{.*}} : vector<64xi8>
 // VNNI-COUNT-16: llvm.call_intrinsic "llvm.x86.avx512.vpdpbusd.512"
 // VNNI: scf.yield
 // Three more K loops cover the block; then each row reduces its 16 weight
