@@ -45,7 +45,7 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 BUILD_DIR="${BUILD_DIR:-$ROOT/build}"
 CACHE="${FRUGAL_CACHE_DIR:-$HOME/.cache/frugal}"
 TOKENS=128
-RUNS=2
+RUNS=3
 PPL_TOKENS=4096
 LLAMACPP=1
 ONLY=""
@@ -176,13 +176,13 @@ for v in "${VARIANTS[@]}"; do
 done
 rm -f "$REF_LOGITS"
 
-python3 - "$RESULTS" "$TOKENS" "$THREADS" "$LLAMACPP" <<'PY'
+python3 - "$RESULTS" "$TOKENS" "$THREADS" "$LLAMACPP" "$RUNS" <<'PY'
 import math, sys
 rows = [l.split() for l in open(sys.argv[1]) if l.strip()]
-tokens, threads, llama = sys.argv[2], sys.argv[3], sys.argv[4] == "1"
+tokens, threads, llama, runs = sys.argv[2], sys.argv[3], sys.argv[4] == "1", sys.argv[5]
 f32_ppl = float(rows[0][6])
 print(f"bench/quant.sh: SmolLM2-135M-Instruct, Frugal CPU ({threads} threads), "
-      f"decode {tokens} tokens, prompt {rows[0][12]} tokens, best of runs")
+      f"decode {tokens} tokens, prompt {rows[0][12]} tokens, best of {runs} runs")
 print(f"perplexity: first {rows[0][7]} tokens of GPL-3, windows of 512; "
       "KL(f32 || variant) in nats; roofline = bandwidth / MB read per token")
 print("read MB: weights read per token plus 'KV MB', the f32 KV cache of the "
