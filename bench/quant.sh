@@ -38,8 +38,8 @@
 # in the shared L3 or not; a ratio above 1 means decode got cache help.
 # Other tenants of this machine lower bandwidth and decode speed alike for
 # seconds at a time (membw read 14 to 26 GB/s within one run of this
-# script), so each decode run is paired with a bandwidth measured just
-# before it, and the ratio is that of the best pair. Perplexity is on the first T tokens
+# script), so bandwidth is measured before each decode run and the ratio
+# is the best decode over the best bandwidth. Perplexity is on the first T tokens
 # of /usr/share/common-licenses/GPL-3 (windows of 512, token by token), KL
 # and top-1 agreement against the f32 model's logits at the same positions.
 # llama.cpp is PyPI llama-cpp-python built from source for this CPU
@@ -140,13 +140,12 @@ for v in "${VARIANTS[@]}"; do
   compile "$v"
   bin="$WORK/smollm2-$v"
   best_decode=0; best_prefill=0; ptoks=0
-  # Each run is paired with the bandwidth measured just before it: other
-  # tenants of the machine lower both for a while.
-  bws=(); decs=()
+  # Bandwidth is measured before each run: other tenants of the machine
+  # lower both for a while, so each is the best of its measurements.
+  bws=()
   for run in $(seq "$RUNS"); do
     bws+=("$("$WORK/membw" 1024 5 2>/dev/null)")
     line="$("$bin" --prompt "$PROMPT" -n "$TOKENS" --quiet --bench 2>/dev/null | grep '^bench:')"
-    decs+=("$(field decode_tok_s "$line")")
     best_decode="$(python3 -c "print(max($best_decode, $(field decode_tok_s "$line")))")"
     best_prefill="$(python3 -c "print(max($best_prefill, $(field prefill_tok_s "$line")))")"
     ptoks="$(field prompt_tokens "$line")"
@@ -164,12 +163,7 @@ for v in "${VARIANTS[@]}"; do
     kl="$(field mean_kl "$fline")"; top1="$(field top1_agreement "$fline")"
     dlo="$(field ppl_delta_lo_pct "$fline")"; dhi="$(field ppl_delta_hi_pct "$fline")"
   fi
-  # The run with the best decode / bandwidth: its pair gives the ratio.
-  read -r bw pair_decode < <(python3 -c "
-import sys
-bws, decs = [float(x) for x in sys.argv[1].split()], [float(x) for x in sys.argv[2].split()]
-i = max(range(len(bws)), key=lambda i: decs[i] / bws[i])
-print(bws[i], decs[i])" "${bws[*]}" "${decs[*]}")
+  bw="$(python3 -c "import sys; print(max(float(x) for x in sys.argv[1:]))" "${bws[@]}")"
   fbytes="$(stat -c %s "$bin.fgw")"
   wbytes="$fbytes"
   # int8 reads its int8 logits copy, not the f32 lookup table.
@@ -186,7 +180,7 @@ print(bws[i], decs[i])" "${bws[*]}" "${decs[*]}")
     lline="$("$LLAMA_PY" "$ROOT/bench/llamacpp_speed.py" "$gguf" "$PROMPT_FILE" "$TOKENS" "$RUNS" "$THREADS" 2>/dev/null | grep '^llamacpp:')"
     ll_pre="$(field prefill_tok_s "$lline")"; ll_dec="$(field decode_tok_s "$lline")"
   fi
-  echo "$v $fbytes $rbytes $best_prefill $best_decode $bw $ppl $ptok $kl $top1 $ll_pre $ll_dec $ptoks $dlo $dhi $kvbytes $pair_decode" >>"$RESULTS"
+  echo "$v $fbytes $rbytes $best_prefill $best_decode $bw $ppl $ptok $kl $top1 $ll_pre $ll_dec $ptoks $dlo $dhi $kvbytes" >>"$RESULTS"
 done
 rm -f "$REF_LOGITS"
 
@@ -201,9 +195,8 @@ print(f"perplexity: first {rows[0][7]} tokens of GPL-3, windows of 512; "
       "KL(f32 || variant) in nats; roofline = bandwidth / MB read per token")
 print("read MB: weights read per token plus 'KV MB', the f32 KV cache of the "
       "mean decode step; 'w ratio': decode against the weights alone")
-print("each run is paired with the bandwidth measured just before it; GB/s, "
-      "roof t/s and the ratios are those of the run with the best ratio, "
-      "decode and prefill the best of all runs")
+print("GB/s: the best of the bandwidths measured before each run; decode "
+      "and prefill: the best of the runs")
 print("dppl 95%: interval of the perplexity increase from the per-token "
       "differences of -ln p (tokens taken as independent)")
 hdr = (f"{'variant':10} {'file MB':>8} {'KV MB':>6} {'read MB':>8} {'GB/s':>6} {'roof t/s':>8} "
@@ -213,14 +206,14 @@ if llama:
     hdr += f" {'llama pre':>9} {'llama dec':>9} {'ours/ll pre':>11} {'ours/ll dec':>11}"
 print(hdr)
 for r in rows:
-    v, fb, rb, pre, dec, bw, ppl, ptok, kl, top1, lpre, ldec, _, dlo, dhi, kvb, pdec = r
+    v, fb, rb, pre, dec, bw, ppl, ptok, kl, top1, lpre, ldec, _, dlo, dhi, kvb = r
     ci = "-" if v == "f32" else f"{float(dlo):+.1f}..{float(dhi):+.1f}"
     fb, rb, pre, dec, bw, ppl = int(fb), int(rb), float(pre), float(dec), float(bw), float(ppl)
-    kvb, pdec = int(kvb), float(pdec)
+    kvb = int(kvb)
     roof = bw * 1e9 / rb
     wroof = bw * 1e9 / (rb - kvb)
     line = (f"{v:10} {fb/1e6:8.1f} {kvb/1e6:6.1f} {rb/1e6:8.1f} {bw:6.1f} {roof:8.1f} {pre:8.1f} "
-            f"{dec:8.1f} {pdec/roof:6.2f} {pdec/wroof:7.2f} {ppl:8.3f} {100 * (ppl / f32_ppl - 1):+7.2f} "
+            f"{dec:8.1f} {dec/roof:6.2f} {dec/wroof:7.2f} {ppl:8.3f} {100 * (ppl / f32_ppl - 1):+7.2f} "
             f"{ci:>15} {float(kl):8.5f} {float(top1):6.3f}")
     if llama:
         lp, ld = float(lpre), float(ldec)
