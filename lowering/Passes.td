@@ -47,6 +47,25 @@ def ConvertLLMToKernels : Pass<"convert-llm-to-kernels", "::mlir::ModuleOp"> {
   ];
 }
 
+def LLMParallelToOpenMP : Pass<"llm-parallel-to-openmp", "::mlir::ModuleOp"> {
+  let summary = "Lowers parallel loops to OpenMP regions that split their iterations themselves";
+  let description = [{
+    Each outermost one-dimensional `scf.parallel` without reductions
+    becomes an `omp.parallel` region in which thread t of T runs iterations
+    [N t / T, N (t + 1) / T) as an `scf.for`, from `omp_get_thread_num` and
+    `omp_get_num_threads`. `convert-scf-to-openmp` makes an `omp.wsloop`
+    instead, whose static schedule calls `__kmpc_for_static_init` in every
+    thread of every region. The body's statically shaped `memref.alloca`s
+    move to the region's entry: one buffer per thread, reused by its
+    iterations. Other loops are left to `convert-scf-to-openmp`.
+  }];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect", "::mlir::func::FuncDialect",
+    "::mlir::memref::MemRefDialect", "::mlir::omp::OpenMPDialect",
+    "::mlir::scf::SCFDialect"
+  ];
+}
+
 def LLMHoistParallelAllocas : Pass<"llm-hoist-parallel-allocas"> {
   let summary = "Gives each OpenMP thread its own copy of a parallel loop's stack scratch";
   let description = [{

@@ -29,6 +29,7 @@ void mlir::llm::buildLLMToLLVMCPUPipeline(OpPassManager &pm,
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
   if (options.openmp) {
+    pm.addPass(createLLMParallelToOpenMP());
     pm.addPass(createConvertSCFToOpenMPPass());
     pm.addPass(createLLMHoistParallelAllocas());
     pm.addPass(createCanonicalizerPass());
