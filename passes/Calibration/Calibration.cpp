@@ -38,7 +38,7 @@ namespace {
 
 /// Where the JIT-compiled model reports its matmul inputs.
 struct Collector {
-  CalibrationStats *stats;
+  CalibrationStats *stats = nullptr;
   std::vector<bool> wantGram;
   /// The position of the current call's first row, the weight of a
   /// window's first position in X^T X, and which inputs take that weight
@@ -252,7 +252,7 @@ LogicalResult instrument(ModuleOp module, func::FuncOp forward,
 
 struct mlir::llm::Calibrator::Impl {
   std::unique_ptr<ExecutionEngine> engine;
-  Collector collector{nullptr, {}};
+  Collector collector;
   std::vector<bool> defaultGram;
   KVCacheType cache;
   RankedTensorType logits;
