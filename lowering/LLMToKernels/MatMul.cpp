@@ -377,7 +377,6 @@ void buildVnniMatmul(OpBuilder &b, Location loc, Value a, Value rows, Value c,
                     arith::DivFOp::create(gb, l, cF32(gb, l, 127.0f), m),
                     cF32(gb, l, 0.0f));
                 Value invV = vector::BroadcastOp::create(gb, l, f32x16, inv);
-                Value scaleV = vector::BroadcastOp::create(gb, l, f32x4, scale);
                 for (int64_t ch = c0; ch < c0 + actBlock / 16; ++ch) {
                   Value y = math::RoundEvenOp::create(
                       gb, l, arith::MulFOp::create(gb, l, xs[ch], invV));
@@ -395,8 +394,9 @@ void buildVnniMatmul(OpBuilder &b, Location loc, Value a, Value rows, Value c,
                   }
                   Value lane =
                       arith::DivUIOp::create(gb, l, ks[ch], cIdx(gb, l, 4));
-                  vector::StoreOp::create(gb, l, scaleV, aScale,
-                                          ValueRange{slot, lane});
+                  vector::StoreOp::create(
+                      gb, l, vector::BroadcastOp::create(gb, l, f32x4, scale),
+                      aScale, ValueRange{slot, lane});
                 }
               }
             });
