@@ -66,23 +66,6 @@ def LLMParallelToOpenMP : Pass<"llm-parallel-to-openmp", "::mlir::ModuleOp"> {
   ];
 }
 
-def LLMHoistParallelAllocas : Pass<"llm-hoist-parallel-allocas"> {
-  let summary = "Gives each OpenMP thread its own copy of a parallel loop's stack scratch";
-  let description = [{
-    `convert-scf-to-openmp` wraps each parallel loop body in a
-    `memref.alloca_scope`; a scope that allocates cannot hold the control
-    flow its loops become. This pass moves the statically shaped
-    `memref.alloca`s at the top of such a body to the entry of the
-    enclosing `omp.parallel` region: one buffer per thread, allocated once
-    per parallel region and reused by the iterations the thread runs (an
-    alloca's contents are undefined at each allocation anyway). The
-    canonicalizer then folds the empty scopes.
-  }];
-  let dependentDialects = [
-    "::mlir::memref::MemRefDialect", "::mlir::omp::OpenMPDialect"
-  ];
-}
-
 def LLMApproximateMath : Pass<"llm-approximate-math"> {
   let summary = "Replaces vector math functions with polynomial approximations";
   let description = [{

@@ -31,7 +31,6 @@ void mlir::llm::buildLLMToLLVMCPUPipeline(OpPassManager &pm,
   if (options.openmp) {
     pm.addPass(createLLMParallelToOpenMP());
     pm.addPass(createConvertSCFToOpenMPPass());
-    pm.addPass(createLLMHoistParallelAllocas());
     pm.addPass(createCanonicalizerPass());
   }
   pm.addPass(createLLMApproximateMath());
