@@ -324,6 +324,13 @@ void buildVnniMatmul(OpBuilder &b, Location loc, Value a, Value rows, Value c,
   Value blockScale = bits == 4 ? scratch(k / 16, b.getF32Type()) : Value();
   // Asymmetric: the activation sum of each group.
   int64_t groups = layout.groupsPerRow;
+  // Weight groups per 64-code step (1 for groups of 64 or more), and the
+  // step's group of each i32 lane: lane i covers elements 4i .. 4i + 3
+  // (8-bit), or 8 (i mod 8) .. 8 (i mod 8) + 7, evens or odds (4-bit).
+  int64_t perChunk = std::max<int64_t>(1, 64 / group);
+  SmallVector<int64_t> laneGroup;
+  for (int64_t i = 0; i < 16; ++i)
+    laneGroup.push_back((bits == 8 ? 4 * i : 8 * (i % 8)) / group);
   Value groupSums = asymmetric ? scratch(groups, b.getF32Type()) : Value();
   auto i8Splat = [&](OpBuilder &ob, Location l, int v) -> Value {
     return arith::ConstantOp::create(
@@ -504,19 +511,13 @@ void buildVnniMatmul(OpBuilder &b, Location loc, Value a, Value rows, Value c,
                   lb, ll, f32x16,
                   arith::ExtFOp::create(lb, ll, lb.getF32Type(), h));
             }
-            // 64 / group groups per dot product, 16 / that lanes each.
-            int64_t perChunk = 64 / group;
+            // perChunk groups per dot product, each lane its own (laneGroup).
             Value h = vector::LoadOp::create(
                 lb, ll, VectorType::get({perChunk}, lb.getF16Type()), params,
                 ValueRange{col, g0});
             Value f = arith::ExtFOp::create(
                 lb, ll, VectorType::get({perChunk}, lb.getF32Type()), h);
-            // Lane i covers elements 4i .. 4i + 3 (8-bit), or 8 (i mod 8)
-            // .. 8 (i mod 8) + 7, evens or odds (4-bit).
-            SmallVector<int64_t> mask(16);
-            for (int64_t i = 0; i < 16; ++i)
-              mask[i] = (bits == 8 ? 4 * i : 8 * (i % 8)) / group;
-            return vector::ShuffleOp::create(lb, ll, f, f, mask);
+            return vector::ShuffleOp::create(lb, ll, f, f, laneGroup);
           };
           // The rows are strided streams, too many for the hardware
           // prefetcher: fetch the same bytes of the next block's rows (the
@@ -627,7 +628,6 @@ void buildVnniMatmul(OpBuilder &b, Location loc, Value a, Value rows, Value c,
   // Converted 16 groups at a time once for all the rows of the call, this
   // costs a fraction of converting and spreading them in the K loop of each
   // block of activation rows.
-  int64_t perChunk = std::max<int64_t>(1, 64 / group);
   auto blockScales = [&](OpBuilder &ob, Location l) -> Value {
     int64_t width = group >= 64 ? groups : chunks * 16;
     return memref::AllocaOp::create(
@@ -649,10 +649,9 @@ void buildVnniMatmul(OpBuilder &b, Location loc, Value a, Value rows, Value c,
           continue;
         }
         for (int64_t c = 0; c < 16 / perChunk; ++c) {
-          SmallVector<int64_t> mask(16);
-          for (int64_t i = 0; i < 16; ++i)
-            mask[i] = c * perChunk +
-                      (bits == 8 ? 4 * i : 8 * (i % 8)) / group;
+          SmallVector<int64_t> mask;
+          for (int64_t lg : laneGroup)
+            mask.push_back(c * perChunk + lg);
           vector::StoreOp::create(
               rb, rl, vector::ShuffleOp::create(rb, rl, f, f, mask), out,
               ValueRange{jj, cIdx(rb, rl, (g / perChunk + c) * 16)});
@@ -676,11 +675,8 @@ void buildVnniMatmul(OpBuilder &b, Location loc, Value a, Value rows, Value c,
             Value(vector::LoadOp::create(
                 rb, rl, VectorType::get({perChunk}, rb.getF16Type()), scales,
                 ValueRange{row, cIdx(rb, rl, g)})));
-        SmallVector<int64_t> mask(16);
-        for (int64_t i = 0; i < 16; ++i)
-          mask[i] = (bits == 8 ? 4 * i : 8 * (i % 8)) / group;
         vector::StoreOp::create(
-            rb, rl, vector::ShuffleOp::create(rb, rl, f, f, mask), out,
+            rb, rl, vector::ShuffleOp::create(rb, rl, f, f, laneGroup), out,
             ValueRange{jj, cIdx(rb, rl, g / perChunk * 16)});
       }
     });
